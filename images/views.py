@@ -1,0 +1,55 @@
+"""Images pages: the project's images and the images shared with it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from images.forms import ImageFilterForm
+from imsportal.accounts.roles import VIEW
+from imsportal.cloud import cloudapi_for
+from imsportal.cloudapi import ApiError
+
+PAGE_SIZE = 20
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def image_list(request):
+    form = ImageFilterForm(request.GET)
+    page, error = None, None
+    if form.is_valid():
+        query = form.cloud_query()
+        try:
+            page = cloudapi_for(request).image.list_page(
+                limit=PAGE_SIZE, marker=form.cleaned_data.get("marker"), **query
+            )
+        except ApiError as e:
+            error = str(e)
+    template = "images/image_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#image-rows"
+    filters = request.GET.copy()
+    filters.pop("marker", None)
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "error": error, "filters": filters.urlencode()},
+    )
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def shared_with_me(request):
+    """Images other projects offer to this one: pending first, then accepted and rejected."""
+    groups, error = {}, None
+    try:
+        conn = cloudapi_for(request)
+        mine = conn.auth.project_id
+        for status in ("pending", "accepted", "rejected"):
+            offered = conn.image.images(visibility="shared", member_status=status, limit=100)
+            groups[status] = [image for image in offered if image.owner != mine]
+    except ApiError as e:
+        error = str(e)
+        messages.warning(request, error)
+    return render(request, "images/shared_with_me.html", {"groups": groups, "error": error})

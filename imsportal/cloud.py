@@ -1,0 +1,34 @@
+"""Where the portal gets its cloud client. Views and tasks call ``cloudapi_for``; tests may
+patch it. The connection (and its cached token) is shared by the threads of a process."""
+
+import threading
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+from imsportal.cloudapi import Connection
+
+_lock = threading.Lock()
+_connection: Connection | None = None
+
+
+def connection() -> Connection:
+    global _connection
+    with _lock:
+        if _connection is None:
+            _connection = Connection.from_config(settings.CLOUD)
+        return _connection
+
+
+def cloudapi_for(request=None) -> Connection:
+    """The client for the request's cloud project (one configured project for now)."""
+    return connection()
+
+
+def reset(**kwargs) -> None:
+    global _connection
+    with _lock:
+        _connection = None
+
+
+setting_changed.connect(lambda setting, **kw: reset() if setting == "CLOUD" else None, weak=False)

@@ -1,0 +1,175 @@
+"""Authentication plugins: Keystone v3 password, static token.
+
+A plugin adds its headers to each prepared request (``headers_for``), knows the project
+and finds service endpoints. Tokens are cached until close to expiry; ``invalidate``
+drops the cached one so the next request re-authenticates (used once after a 401).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import requests
+
+from imsportal.cloudapi import exceptions as exc
+from imsportal.cloudapi.http import raise_from_response
+
+# Refresh a token that has less than this left, as keystoneauth does.
+MIN_TOKEN_LIFE = timedelta(seconds=120)
+
+
+class StaticTokenAuth:
+    """A token and endpoints given by the caller; nothing to refresh."""
+
+    can_reauthenticate = False
+
+    def __init__(self, token: str, endpoints: dict[str, str], project_id: str = ""):
+        self.token = token
+        self.endpoints = endpoints
+        self.project_id = project_id
+
+    def headers_for(self, prepared: requests.PreparedRequest) -> dict[str, str]:
+        return {"X-Auth-Token": self.token}
+
+    def invalidate(self) -> None:
+        pass
+
+    def endpoint(self, service_type: str) -> str:
+        try:
+            return self.endpoints[service_type]
+        except KeyError:
+            raise exc.EndpointNotFound(
+                f"No endpoint configured for service {service_type!r}"
+            ) from None
+
+
+class PasswordAuth:
+    """Keystone v3 password authentication scoped to one project."""
+
+    can_reauthenticate = True
+
+    def __init__(
+        self,
+        auth_url: str,
+        username: str,
+        password: str,
+        *,
+        user_domain_name: str = "Default",
+        project_id: str = "",
+        project_name: str = "",
+        project_domain_name: str = "Default",
+        region_name: str = "",
+        interface: str = "public",
+        endpoint_overrides: dict[str, str] | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (5.0, 30.0),
+    ):
+        if not (project_id or project_name):
+            raise ValueError("give project_id or project_name")
+        self.auth_url = auth_url.rstrip("/")
+        if not self.auth_url.endswith("/v3"):
+            self.auth_url += "/v3"
+        self.username = username
+        self._password = password
+        self.user_domain_name = user_domain_name
+        self._project_id = project_id
+        self.project_name = project_name
+        self.project_domain_name = project_domain_name
+        self.region_name = region_name
+        self.interface = interface
+        self.endpoint_overrides = endpoint_overrides or {}
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at: datetime | None = None
+        self._body: dict = {}
+
+    def __repr__(self) -> str:  # never show the password
+        return f"PasswordAuth({self.auth_url!r}, {self.username!r}, project={self.project_name!r})"
+
+    # --- token ---------------------------------------------------------------------------
+    def get_token(self) -> str:
+        with self._lock:
+            if self._token is None or self._expiring():
+                self._authenticate()
+            assert self._token is not None
+            return self._token
+
+    def _expiring(self) -> bool:
+        return self._expires_at is None or self._expires_at - datetime.now(UTC) < MIN_TOKEN_LIFE
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def _scope(self) -> dict:
+        if self._project_id:
+            return {"project": {"id": self._project_id}}
+        return {
+            "project": {"name": self.project_name, "domain": {"name": self.project_domain_name}}
+        }
+
+    def _authenticate(self) -> None:
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": self.username,
+                            "domain": {"name": self.user_domain_name},
+                            "password": self._password,
+                        }
+                    },
+                },
+                "scope": self._scope(),
+            }
+        }
+        url = f"{self.auth_url}/auth/tokens"
+        try:
+            resp = self.session.post(
+                url, json=body, headers={"Accept": "application/json"}, timeout=self.timeout
+            )
+        except requests.RequestException as e:
+            raise exc.ConnectionFailed(
+                f"Cannot reach the identity service at {url}: {e.__class__.__name__}", url=url
+            ) from e
+        raise_from_response(resp)
+        token = resp.headers.get("X-Subject-Token")
+        if not token:
+            raise exc.ApiError("The identity service answered without X-Subject-Token", url=url)
+        self._body = resp.json()["token"]
+        self._token = token
+        self._expires_at = datetime.fromisoformat(self._body["expires_at"].replace("Z", "+00:00"))
+
+    def headers_for(self, prepared: requests.PreparedRequest) -> dict[str, str]:
+        return {"X-Auth-Token": self.get_token()}
+
+    # --- catalog -------------------------------------------------------------------------
+    @property
+    def project_id(self) -> str:
+        if not self._body:
+            self.get_token()
+        return self._body["project"]["id"]
+
+    def endpoint(self, service_type: str) -> str:
+        if service_type in self.endpoint_overrides and self.endpoint_overrides[service_type]:
+            return self.endpoint_overrides[service_type].rstrip("/")
+        if not self._body:
+            self.get_token()
+        for service in self._body.get("catalog", []):
+            if service.get("type") != service_type:
+                continue
+            for ep in service.get("endpoints", []):
+                if ep.get("interface") != self.interface:
+                    continue
+                region = ep.get("region_id") or ep.get("region")
+                if self.region_name and region != self.region_name:
+                    continue
+                return ep["url"].rstrip("/")
+        raise exc.EndpointNotFound(
+            f"The catalog has no {self.interface} endpoint of type {service_type!r}"
+            + (f" in region {self.region_name!r}" if self.region_name else "")
+        )

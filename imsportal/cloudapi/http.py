@@ -1,0 +1,236 @@
+"""Transport: one pooled ``requests.Session``, timeouts, retries and error mapping.
+
+Every call to a cloud goes through ``HttpClient.request``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from imsportal.cloudapi import exceptions as exc
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_STATUS_ERRORS: dict[int, type[exc.ApiError]] = {
+    400: exc.BadRequestError,
+    401: exc.UnauthorizedError,
+    403: exc.ForbiddenError,
+    404: exc.NotFoundError,
+    409: exc.ConflictError,
+    413: exc.PayloadTooLargeError,
+    415: exc.UnsupportedMediaTypeError,
+    429: exc.TooManyRequestsError,
+    502: exc.ServiceUnavailableError,
+    503: exc.ServiceUnavailableError,
+    504: exc.ServiceUnavailableError,
+}
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def request_id_of(resp: requests.Response) -> str | None:
+    return (
+        resp.headers.get("x-openstack-request-id")
+        or resp.headers.get("X-Request-Id")
+        or resp.headers.get("x-compute-request-id")
+    )
+
+
+def _clean(text: str) -> str:
+    return " ".join(_TAGS.sub(" ", text).split())
+
+
+def error_message(resp: requests.Response) -> tuple[str, str]:
+    """Return (readable message, details) from a Glance, Keystone or IMS error body."""
+    details = resp.text[:2000] if resp.content else ""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        # Keystone: {"error": {"message": ...}}; IMS: {"error": {"code": "IMG.0001", ...}}
+        err = body.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            code = err.get("code")
+            prefix = f"{code}: " if isinstance(code, str) and code.startswith("IMG.") else ""
+            return prefix + _clean(str(err["message"])), details
+        # IMS (older form): {"error_code": "IMG.0001", "error_msg": "..."}
+        if body.get("error_msg"):
+            return f"{body.get('error_code', '')}: {_clean(body['error_msg'])}".lstrip(
+                ": "
+            ), details
+        # Glance (webob JSON): {"message": ..., "code": "404 Not Found", "title": ...}
+        if body.get("message"):
+            return _clean(str(body["message"])), details
+        # Nova style: {"itemNotFound": {"message": ...}}
+        for value in body.values():
+            if isinstance(value, dict) and value.get("message"):
+                return _clean(str(value["message"])), details
+    if resp.content and "html" in resp.headers.get("Content-Type", ""):
+        text = _clean(re.sub(r"<title>.*?</title>|<h1>.*?</h1>", " ", resp.text, flags=re.S))
+        if text:
+            return text[:500], details
+    reason = resp.reason or "error"
+    return f"{resp.request.method if resp.request else ''} failed: {reason}".strip(), details
+
+
+def raise_from_response(resp: requests.Response) -> None:
+    """Raise the typed ``ApiError`` for a non-2xx response; return quietly for a 2xx."""
+    if resp.status_code < 400 and resp.status_code != 300:
+        return
+    if resp.status_code == 300:
+        message = "The endpoint answered with its version list: the endpoint URL is wrong"
+        cls: type[exc.ApiError] = exc.ApiError
+        details = resp.text[:2000]
+    else:
+        message, details = error_message(resp)
+        cls = _STATUS_ERRORS.get(resp.status_code) or (
+            exc.ServerError if resp.status_code >= 500 else exc.ApiError
+        )
+    req = resp.request
+    raise cls(
+        message,
+        status_code=resp.status_code,
+        details=details,
+        request_id=request_id_of(resp),
+        method=req.method if req else None,
+        url=req.url if req else None,
+    )
+
+
+class HttpClient:
+    """Sends requests for one auth context.
+
+    ``auth`` is an object with ``headers_for(method, url, headers, body)`` returning extra
+    headers, and ``invalidate()`` to drop a cached token (see auth.py).
+    """
+
+    def __init__(
+        self,
+        auth,
+        *,
+        session: requests.Session | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 20.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.auth = auth
+        self.session = session or new_session()
+        self.timeout = (connect_timeout, read_timeout)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        retry: bool | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
+        """Send one request; retry transient failures on idempotent requests.
+
+        Raises:
+            ApiError: a subclass matching the status, or ``ConnectionFailed``.
+        """
+        method = method.upper()
+        body = data
+        hdrs = {"Accept": "application/json"}
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        replayable = body is None or isinstance(body, bytes | str)
+        may_retry = (method in IDEMPOTENT) if retry is None else retry
+        may_retry = may_retry and replayable
+        reauthed = False
+        attempt = 0
+        while True:
+            prepared = requests.Request(method, url, params=params, data=body, headers=hdrs)
+            prepared = self.session.prepare_request(prepared)
+            prepared.headers.update(self.auth.headers_for(prepared))
+            try:
+                resp = self.session.send(prepared, stream=stream, timeout=timeout or self.timeout)
+            except requests.RequestException as e:
+                if may_retry and attempt < self.retries:
+                    attempt += 1
+                    self._sleep(self._delay(attempt, None))
+                    continue
+                raise exc.ConnectionFailed(
+                    f"Cannot reach the cloud at {_host(url)}: {_reason(e)}", method=method, url=url
+                ) from e
+            if (
+                resp.status_code == 401
+                and not reauthed
+                and self.auth.can_reauthenticate
+                and replayable
+            ):
+                resp.close()
+                self.auth.invalidate()
+                reauthed = True
+                continue
+            if resp.status_code in RETRY_STATUSES and may_retry and attempt < self.retries:
+                attempt += 1
+                delay = self._delay(attempt, resp.headers.get("Retry-After"))
+                log.info(
+                    "retrying %s %s after HTTP %s in %.1fs", method, url, resp.status_code, delay
+                )
+                resp.close()
+                self._sleep(delay)
+                continue
+            if resp.status_code >= 300:
+                if stream:
+                    resp.content  # noqa: B018 - read the error body before closing
+                raise_from_response(resp)
+            return resp
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(float(retry_after), self.max_backoff)
+            except ValueError:
+                pass
+        base = min(self.backoff * (2 ** (attempt - 1)), self.max_backoff)
+        return random.uniform(base / 2, base)  # noqa: S311 - jitter, not crypto
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "imsportal-cloudapi/0.1"
+    return session
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc or url
+
+
+def _reason(e: Exception) -> str:
+    text = str(e)
+    for marker in ("Connection refused", "timed out", "Name or service not known", "reset by peer"):
+        if marker in text:
+            return marker.lower()
+    return e.__class__.__name__

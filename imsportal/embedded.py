@@ -1,0 +1,138 @@
+"""``python -m imsportal.embedded``: set up and run the whole portal on one machine.
+
+Migrates both databases, seeds the local cloud, creates the first operator account
+(printing its password once), then runs the local cloud, a Celery worker and the web
+server until Ctrl-C, which stops all three.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "imsportal.settings")
+    return env
+
+
+def _run(*args: str) -> None:
+    subprocess.run([PY, *args], cwd=BASE_DIR, env=_env(), check=True)
+
+
+def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def main() -> int:
+    from imsportal.env import envint, envstr
+
+    web_host = envstr("PORTAL_HOST", "127.0.0.1")
+    web_port = envint("PORTAL_PORT", 8000, minimum=1)
+    cloud_host = envstr("LOCALCLOUD_HOST", "127.0.0.1")
+    cloud_port = envint("LOCALCLOUD_PORT", 8775, minimum=1)
+    embedded_cloud = not os.environ.get("CLOUD_AUTH_URL")
+
+    print("• Preparing the portal database", flush=True)
+    _run("manage.py", "migrate", "--noinput", "-v", "0")
+    _run("manage.py", "create_user", "admin", "--role", "operator", "--superuser", "--if-missing")
+
+    procs: list[tuple[str, subprocess.Popen]] = []
+
+    def start(name: str, *args: str) -> subprocess.Popen:
+        proc = subprocess.Popen([PY, *args], cwd=BASE_DIR, env=_env(), start_new_session=True)
+        procs.append((name, proc))
+        return proc
+
+    def stop_all(*_):
+        for _name, proc in reversed(procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for _name, proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop_all(), sys.exit(0)))
+    try:
+        if embedded_cloud:
+            print(f"• Starting the local cloud on http://{cloud_host}:{cloud_port}", flush=True)
+            cloud = start("local cloud", "-m", "imsportal.localcloud", "serve", "--seed")
+            if not wait_for_port(cloud_host, cloud_port, 60, cloud):
+                print("The local cloud did not start; see the messages above.", file=sys.stderr)
+                return 1
+        print("• Starting a Celery worker", flush=True)
+        start(
+            "worker",
+            "-m",
+            "celery",
+            "-A",
+            "imsportal",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+        )
+        print("• Starting the web server", flush=True)
+        web = start(
+            "web",
+            "-m",
+            "gunicorn",
+            "imsportal.wsgi",
+            "--bind",
+            f"{web_host}:{web_port}",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--workers",
+            "1",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        )
+        if not wait_for_port(web_host, web_port, 60, web):
+            print("The web server did not start; see the messages above.", file=sys.stderr)
+            return 1
+        print(
+            f"\nIMS Portal is running at http://{web_host}:{web_port}/  (Ctrl-C stops it)\n",
+            flush=True,
+        )
+        while True:
+            for name, proc in procs:
+                if proc.poll() is not None:
+                    print(
+                        f"The {name} exited with code {proc.returncode}; stopping.", file=sys.stderr
+                    )
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+        return 0
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""``/healthz``: is each part of the portal working? No login, no secrets in the answer."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from imsportal.celery import app as celery_app
+from imsportal.cloud import cloudapi_for
+from imsportal.cloudapi import ApiError
+
+
+def check_database() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return None
+
+
+def check_broker() -> str | None:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return None
+
+
+def check_worker() -> str | None:
+    replies = celery_app.control.ping(timeout=settings.HEALTH_WORKER_TIMEOUT)
+    if not replies:
+        return "no worker answered a ping"
+    return None
+
+
+def check_cloud() -> str | None:
+    conn = cloudapi_for()
+    next(iter(conn.image.images(limit=1)), None)
+    return None
+
+
+CHECKS = {
+    "database": check_database,
+    "broker": check_broker,
+    "worker": check_worker,
+    "cloud": check_cloud,
+}
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, ApiError):
+        return str(e)
+    text = str(e).splitlines()[0] if str(e) else ""
+    # Never echo URLs that might carry credentials (broker or database URLs).
+    if "://" in text:
+        text = ""
+    return f"{e.__class__.__name__}: {text}".rstrip(": ")
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            problem = check()
+        except Exception as e:  # noqa: BLE001 - every failure is a reported reason
+            problem = _reason(e)
+        results[name] = {"ok": problem is None, **({"reason": problem} if problem else {})}
+    ok = all(r["ok"] for r in results.values())
+    return JsonResponse({"ok": ok, "checks": results}, status=200 if ok else 503)

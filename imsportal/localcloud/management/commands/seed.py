@@ -1,0 +1,107 @@
+"""Create the demo domain, two projects with a user each, and a dozen demo images.
+
+Idempotent: a second run finds everything in place and changes nothing.
+"""
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from imsportal.localcloud.models import Domain, Image, Project, RoleAssignment, User
+
+DEMO_USERS = [
+    # user, password, project
+    ("owner", "owner-demo-password", "owner-project"),
+    ("partner", "partner-demo-password", "partner-project"),
+]
+DEMO_IMAGES = [
+    ("cirros-0.6.2", "qcow2", "bare", {"os_distro": "cirros", "os_version": "0.6.2"}),
+    ("ubuntu-24.04-server", "qcow2", "bare", {"os_distro": "ubuntu", "os_version": "24.04"}),
+    ("ubuntu-22.04-server", "qcow2", "bare", {"os_distro": "ubuntu", "os_version": "22.04"}),
+    ("debian-12-generic", "qcow2", "bare", {"os_distro": "debian", "os_version": "12"}),
+    ("debian-13-generic", "raw", "bare", {"os_distro": "debian", "os_version": "13"}),
+    ("fedora-41-cloud", "qcow2", "bare", {"os_distro": "fedora", "os_version": "41"}),
+    ("rocky-9-generic", "qcow2", "bare", {"os_distro": "rocky", "os_version": "9"}),
+    ("alpine-3.20-virt", "raw", "bare", {"os_distro": "alpine", "os_version": "3.20"}),
+    ("windows-2022-eval", "vhd", "bare", {"os_distro": "windows", "os_type": "windows"}),
+    ("opensuse-15.6", "qcow2", "bare", {"os_distro": "opensuse", "os_version": "15.6"}),
+    ("freebsd-14.1", "raw", "bare", {"os_distro": "freebsd", "os_version": "14.1"}),
+    ("rescue-iso", "iso", "bare", {"os_distro": "systemrescue"}),
+]
+SEED_NAMESPACE = uuid.UUID("6b0e5c8e-3f7c-4c41-9a57-5e2d3f8c2a10")
+
+
+def demo_bytes(name: str, size: int = 64 * 1024) -> bytes:
+    """Deterministic, non-trivial content for a demo image."""
+    out = bytearray()
+    block = hashlib.sha512(name.encode()).digest()
+    while len(out) < size:
+        out += block
+        block = hashlib.sha512(block).digest()
+    return bytes(out[:size])
+
+
+class Command(BaseCommand):
+    help = "Seed the local cloud with demo projects, users and images (idempotent)."
+
+    def handle(self, **options):
+        settings.IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+        with transaction.atomic():
+            domain, _ = Domain.objects.get_or_create(id="default", defaults={"name": "Default"})
+            projects = {}
+            for username, password, project_name in DEMO_USERS:
+                project, _ = Project.objects.get_or_create(
+                    name=project_name,
+                    domain=domain,
+                    defaults={"id": uuid.uuid5(SEED_NAMESPACE, project_name).hex},
+                )
+                projects[project_name] = project
+                user = User.objects.filter(name=username, domain=domain).first()
+                if user is None:
+                    user = User(
+                        id=uuid.uuid5(SEED_NAMESPACE, username).hex, name=username, domain=domain
+                    )
+                    user.set_password(password)
+                    user.save()
+                for role in ("member", "reader"):
+                    RoleAssignment.objects.get_or_create(user=user, project=project, role=role)
+            created = self._images(projects["owner-project"])
+        self.stdout.write(
+            f"Local cloud seeded: {len(DEMO_USERS)} projects and users, {created} new demo images."
+        )
+
+    def _images(self, owner: Project) -> int:
+        created = 0
+        start = timezone.now() - timedelta(days=len(DEMO_IMAGES))
+        for n, (name, disk_format, container_format, props) in enumerate(DEMO_IMAGES):
+            image_id = str(uuid.uuid5(SEED_NAMESPACE, f"image:{name}"))
+            if Image.objects.filter(id=image_id).exists():
+                continue
+            data = demo_bytes(name)
+            (settings.IMAGES_DIR / image_id).write_bytes(data)
+            when = start + timedelta(days=n)
+            Image.objects.create(
+                id=image_id,
+                name=name,
+                status="active",
+                visibility="private" if n % 3 else "shared",
+                owner=owner.id,
+                disk_format=disk_format,
+                container_format=container_format,
+                size=len(data),
+                virtual_size=len(data),
+                checksum=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                os_hash_algo="sha512",
+                os_hash_value=hashlib.sha512(data).hexdigest(),
+                tags=["demo"],
+                properties=props,
+                created_at=when,
+                updated_at=when,
+            )
+            created += 1
+        return created

@@ -1,0 +1,74 @@
+"""Keystone v3 data: domains, projects, users, role assignments and issued tokens."""
+
+import secrets
+import uuid
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+
+
+def hex_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Domain(models.Model):
+    id = models.CharField(primary_key=True, max_length=64, default=hex_id)
+    name = models.CharField(max_length=255, unique=True)
+    enabled = models.BooleanField(default=True)
+
+
+class Project(models.Model):
+    id = models.CharField(primary_key=True, max_length=64, default=hex_id)
+    name = models.CharField(max_length=255)
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="projects")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["domain", "name"], name="project_name")]
+
+
+class User(models.Model):
+    id = models.CharField(primary_key=True, max_length=64, default=hex_id)
+    name = models.CharField(max_length=255)
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="users")
+    password_hash = models.CharField(max_length=255)
+    enabled = models.BooleanField(default=True)
+    # Huawei-style access key pair for AK/SK request signing.
+    access_key = models.CharField(max_length=64, blank=True, default="")
+    secret_key = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["domain", "name"], name="user_name")]
+
+    def set_password(self, raw: str) -> None:
+        self.password_hash = make_password(raw)
+
+    def check_password(self, raw: str) -> bool:
+        return check_password(raw, self.password_hash)
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    role = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project", "role"], name="one_assignment")
+        ]
+
+
+def new_token_id() -> str:
+    return "lc" + secrets.token_urlsafe(40)
+
+
+class Token(models.Model):
+    id = models.CharField(primary_key=True, max_length=128, default=new_token_id)
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    roles = models.JSONField(default=list)
+    methods = models.JSONField(default=list)
+    audit_id = models.CharField(max_length=32, default=hex_id)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked = models.BooleanField(default=False)

@@ -1,0 +1,202 @@
+"""Settings for IMS Portal, read from environment variables (see README, "Configuration").
+
+The defaults run everything on one machine with no servers to install: SQLite, Celery's
+filesystem broker and the embedded local cloud. Production switches each part by variable.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from imsportal.env import (
+    envbool,
+    envchoice,
+    envfloat,
+    envint,
+    envsecret,
+    envstr,
+    persistent_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(envstr("IMSPORTAL_DATA_DIR") or BASE_DIR / "var").resolve()
+
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envsecret("SECRET_KEY") or persistent_secret(DATA_DIR / "secret_key")
+ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
+SECURE_COOKIES = envbool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "imsportal.accounts",
+    "images",
+    "jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "imsportal.urls"
+WSGI_APPLICATION = "imsportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "imsportal.accounts.context_processors.roles",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------------------
+_database_url = envstr("DATABASE_URL")
+if _database_url:
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    except ValueError as e:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {e}") from None
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "portal.sqlite3",
+            # A file, not :memory:, so that a Celery worker process in the tests sees it too.
+            "TEST": {"NAME": DATA_DIR / "test-portal.sqlite3"},
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth ----------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "images:list"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(envstr("STATIC_ROOT") or DATA_DIR / "staticfiles")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True  # serve straight from the apps and static/ without collectstatic
+
+# --- Celery --------------------------------------------------------------------------------
+CELERY_BROKER_DIR = DATA_DIR / "broker"
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for _sub in ("queue", "processed", "control"):
+        (CELERY_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND") or (
+    "file://" + str(DATA_DIR / "celery-results")
+    if CELERY_BROKER_URL.startswith("filesystem")
+    else CELERY_BROKER_URL
+    if CELERY_BROKER_URL.startswith("redis")
+    else "rpc://"
+)
+if CELERY_RESULT_BACKEND.startswith("file://"):
+    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 3300, minimum=1)
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_TASK_TIME_LIMIT must be larger than CELERY_TASK_SOFT_TIME_LIMIT"
+    )
+
+# --- Cloud ---------------------------------------------------------------------------------
+# The embedded local cloud listens here; by default the portal talks to it.
+LOCALCLOUD_HOST = envstr("LOCALCLOUD_HOST", "127.0.0.1")
+LOCALCLOUD_PORT = envint("LOCALCLOUD_PORT", 8775, minimum=1)
+LOCALCLOUD_DATA_DIR = Path(envstr("LOCALCLOUD_DATA_DIR") or DATA_DIR / "localcloud").resolve()
+_localcloud_url = f"http://{LOCALCLOUD_HOST}:{LOCALCLOUD_PORT}"
+
+CLOUD = {
+    "auth_type": envchoice("CLOUD_AUTH_TYPE", "password", ("password", "token", "aksk")),
+    "auth_url": envstr("CLOUD_AUTH_URL", f"{_localcloud_url}/identity/v3"),
+    "username": envstr("CLOUD_USERNAME", "owner"),
+    "password": envsecret("CLOUD_PASSWORD", "owner-demo-password"),
+    "user_domain_name": envstr("CLOUD_USER_DOMAIN_NAME", "Default"),
+    "project_id": envstr("CLOUD_PROJECT_ID"),
+    "project_name": envstr("CLOUD_PROJECT_NAME", "owner-project"),
+    "project_domain_name": envstr("CLOUD_PROJECT_DOMAIN_NAME", "Default"),
+    "region_name": envstr("CLOUD_REGION"),
+    "interface": envchoice("CLOUD_INTERFACE", "public", ("public", "internal", "admin")),
+    "image_endpoint": envstr("CLOUD_IMAGE_ENDPOINT"),
+    "ims_endpoint": envstr("CLOUD_IMS_ENDPOINT"),
+    "token": envsecret("CLOUD_TOKEN"),
+    "ak": envsecret("CLOUD_AK"),
+    "sk": envsecret("CLOUD_SK"),
+    "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
+    "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
+    "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+}
+if CLOUD["auth_type"] == "token" and not (CLOUD["token"] and CLOUD["image_endpoint"]):
+    raise ImproperlyConfigured("CLOUD_AUTH_TYPE=token needs CLOUD_TOKEN and CLOUD_IMAGE_ENDPOINT")
+if CLOUD["auth_type"] == "aksk" and not (
+    CLOUD["ak"] and CLOUD["sk"] and CLOUD["project_id"] and CLOUD["image_endpoint"]
+):
+    raise ImproperlyConfigured(
+        "CLOUD_AUTH_TYPE=aksk needs CLOUD_AK, CLOUD_SK, CLOUD_PROJECT_ID and CLOUD_IMAGE_ENDPOINT"
+    )
+
+# --- Logging -------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}
+
+HEALTH_WORKER_TIMEOUT = envfloat("HEALTH_WORKER_TIMEOUT", 2.0, minimum=0.1)

@@ -1,0 +1,50 @@
+"""Shared fixtures: a real local-cloud server, portal users with roles, settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.localcloud_server import LocalCloud, start_localcloud
+
+
+@pytest.fixture(scope="session")
+def localcloud(tmp_path_factory) -> LocalCloud:
+    """One seeded local-cloud server process for the whole test session."""
+    cloud = start_localcloud(tmp_path_factory.mktemp("localcloud"))
+    yield cloud
+    cloud.stop()
+
+
+@pytest.fixture
+def cloud_settings(settings, localcloud):
+    """Point the portal at the session's local cloud as the owner project."""
+    settings.CLOUD = localcloud.cloud_config()
+    return settings
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from imsportal.accounts.roles import ensure_roles
+
+    def make(username: str = "alice", role: str | None = "operator", password: str = "pw-Secret-123"):
+        ensure_roles()
+        user = django_user_model.objects.create_user(username, password=password)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def operator_client(client, make_user):
+    client.force_login(make_user("op", "operator"))
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, make_user):
+    client.force_login(make_user("viewer", "viewer"))
+    return client

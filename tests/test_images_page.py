@@ -1,0 +1,54 @@
+"""The Images page lists the local cloud's images over real HTTP."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_images_page_lists_demo_images(operator_client, cloud_settings):
+    resp = operator_client.get("/images/")
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert "cirros-0.6.2" in body
+    assert "ubuntu-24.04-server" in body
+
+
+def test_images_page_filters_by_name(operator_client, cloud_settings):
+    resp = operator_client.get("/images/", {"name": "debian-12-generic"})
+    body = resp.content.decode()
+    assert "debian-12-generic" in body
+    assert "cirros-0.6.2" not in body
+
+
+def test_htmx_request_renders_only_the_rows(operator_client, cloud_settings):
+    resp = operator_client.get("/images/", headers={"HX-Request": "true"})
+    body = resp.content.decode()
+    assert body.lstrip().startswith('<div id="image-rows">')
+    assert "<html" not in body
+
+
+def test_unreachable_cloud_is_a_readable_message_not_a_500(operator_client, settings, localcloud):
+    from tests.localcloud_server import free_port
+
+    settings.CLOUD = localcloud.cloud_config(auth_url=f"http://127.0.0.1:{free_port()}/identity/v3")
+    resp = operator_client.get("/images/")
+    assert resp.status_code == 200
+    assert "Cannot reach the identity service" in resp.content.decode()
+
+
+def test_wrong_password_shows_the_cloud_message(operator_client, settings, localcloud):
+    settings.CLOUD = localcloud.cloud_config(password="wrong")
+    resp = operator_client.get("/images/")
+    body = resp.content.decode()
+    assert "requires authentication" in body
+    assert "HTTP 401" in body
+    assert "request id req-" in body
+
+
+def test_viewer_may_list(viewer_client, cloud_settings):
+    assert viewer_client.get("/images/").status_code == 200
+
+
+def test_user_without_role_is_refused(client, make_user, cloud_settings):
+    client.force_login(make_user("nobody", role=None))
+    assert client.get("/images/").status_code == 403
