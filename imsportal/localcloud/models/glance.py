@@ -1,4 +1,6 @@
-"""Glance v2 data: images (bytes live on disk under IMAGES_DIR)."""
+"""Glance v2 data: images and their members (bytes live on disk under IMAGES_DIR)."""
+
+from __future__ import annotations
 
 import uuid
 
@@ -10,6 +12,8 @@ def new_image_id() -> str:
 
 
 class Image(models.Model):
+    # Deleted images keep their row with status "deleted", as Glance soft-deletes: the id
+    # stays taken (a create with it is a 409) and the image 404s everywhere.
     id = models.CharField(primary_key=True, max_length=36, default=new_image_id)
     name = models.CharField(max_length=255, null=True)
     status = models.CharField(max_length=32, default="queued", db_index=True)
@@ -33,3 +37,20 @@ class Image(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["created_at", "id"], name="image_page")]
+
+
+class ImageMember(models.Model):
+    """A project an image is shared with, and that project's answer to the invitation."""
+
+    STATUSES = ("pending", "accepted", "rejected")
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="members")
+    member_id = models.CharField(max_length=255, db_index=True)
+    status = models.CharField(max_length=16, default="pending")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image", "member_id"], name="one_membership")
+        ]
