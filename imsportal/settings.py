@@ -81,12 +81,20 @@ TEMPLATES = [
 ]
 
 # --- Database ------------------------------------------------------------------------------
+_SQLITE_OPTIONS = {
+    # Writers queue on BEGIN IMMEDIATE instead of failing with "database is locked".
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 _database_url = envstr("DATABASE_URL")
 if _database_url:
     try:
         DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
     except ValueError as e:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {e}") from None
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        DATABASES["default"].update(CONN_MAX_AGE=0, OPTIONS=dict(_SQLITE_OPTIONS))
 else:
     DATABASES = {
         "default": {
@@ -94,11 +102,7 @@ else:
             "NAME": DATA_DIR / "portal.sqlite3",
             # A file, not :memory:, so that a Celery worker process in the tests sees it too.
             "TEST": {"NAME": DATA_DIR / "test-portal.sqlite3"},
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(_SQLITE_OPTIONS),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

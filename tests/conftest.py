@@ -28,7 +28,9 @@ def make_user(db, django_user_model):
 
     from imsportal.accounts.roles import ensure_roles
 
-    def make(username: str = "alice", role: str | None = "operator", password: str = "pw-Secret-123"):
+    def make(
+        username: str = "alice", role: str | None = "operator", password: str = "pw-Secret-123"
+    ):
         ensure_roles()
         user = django_user_model.objects.create_user(username, password=password)
         if role:
@@ -48,3 +50,25 @@ def operator_client(client, make_user):
 def viewer_client(client, make_user):
     client.force_login(make_user("viewer", "viewer"))
     return client
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real worker process on the test database and the configured broker.
+
+    Tests that need it to see their rows use ``@pytest.mark.django_db(transaction=True)``.
+    """
+    from django.db import connection
+
+    from imsportal.celery import app
+    from tests.worker import database_url, start_worker, stop_worker, wait_until_ready
+
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with django_db_blocker.unblock():
+        url = database_url(connection.settings_dict)
+    proc = start_worker(url, log_path)
+    try:
+        wait_until_ready(app, proc, log_path)
+        yield proc
+    finally:
+        stop_worker(proc)

@@ -1,0 +1,89 @@
+"""/healthz reports each part ok or failing with a reason, and never shows secrets."""
+
+import pytest
+
+from tests.localcloud_server import free_port
+
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
+
+
+@pytest.fixture
+def healthz(client):
+    def get():
+        resp = client.get("/healthz")
+        return resp.status_code, resp.json(), resp.content.decode()
+
+    return get
+
+
+def test_all_ok_with_a_worker(healthz, cloud_settings, celery_worker):
+    status, body, _ = healthz()
+    assert status == 200, body
+    assert body == {
+        "ok": True,
+        "checks": {name: {"ok": True} for name in ("database", "broker", "worker", "cloud")},
+    }
+
+
+def test_cloud_down_is_reported_without_the_password(healthz, settings, localcloud):
+    settings.CLOUD = localcloud.cloud_config(
+        auth_url=f"http://127.0.0.1:{free_port()}/identity/v3", password="hunter2-very-secret"
+    )
+    status, body, raw = healthz()
+    assert status == 503
+    assert body["ok"] is False
+    assert body["checks"]["cloud"]["ok"] is False
+    assert "Cannot reach the identity service" in body["checks"]["cloud"]["reason"]
+    assert "hunter2" not in raw
+
+
+def test_cloud_refusing_credentials(healthz, settings, localcloud):
+    settings.CLOUD = localcloud.cloud_config(password="wrong-password")
+    status, body, _ = healthz()
+    assert status == 503
+    assert "HTTP 401" in body["checks"]["cloud"]["reason"]
+
+
+def test_no_worker_is_reported(healthz, settings, cloud_settings):
+    settings.HEALTH_WORKER_TIMEOUT = 0.3
+    from imsportal.celery import app
+
+    if app.control.ping(timeout=0.3):
+        pytest.skip("a worker from another test is still running")
+    status, body, _ = healthz()
+    assert status == 503
+    assert body["checks"]["worker"] == {"ok": False, "reason": "no worker answered a ping"}
+
+
+def test_broker_down_is_reported_without_its_url(healthz, cloud_settings):
+    from imsportal.celery import app
+
+    saved = app.conf.broker_url
+    port = free_port()
+    app.conf.broker_url = f"redis://:broker-secret@127.0.0.1:{port}/0"
+    try:
+        status, body, raw = healthz()
+    finally:
+        app.conf.broker_url = saved
+    assert status == 503
+    assert body["checks"]["broker"]["ok"] is False
+    assert body["checks"]["broker"]["reason"]
+    assert "broker-secret" not in raw
+
+
+def test_database_down_is_reported(healthz, cloud_settings, monkeypatch):
+    from django.db import OperationalError
+
+    import imsportal.health
+
+    class Broken:
+        def cursor(self):
+            raise OperationalError("connection to server at 127.0.0.1 port 1 failed")
+
+    monkeypatch.setattr(imsportal.health, "connection", Broken())
+    status, body, _ = healthz()
+    assert status == 503
+    assert body["checks"]["database"] == {
+        "ok": False,
+        "reason": "OperationalError: connection to server at 127.0.0.1 port 1 failed",
+    }
