@@ -1,5 +1,6 @@
 """The shared API client for Glance v2 and IMS v2. Plain Python: no Django imports."""
 
+from imsportal.cloudapi.auth import PasswordAuth, StaticTokenAuth
 from imsportal.cloudapi.connection import Connection
 from imsportal.cloudapi.exceptions import (
     ApiError,
@@ -7,8 +8,10 @@ from imsportal.cloudapi.exceptions import (
     ChecksumMismatchError,
     ConflictError,
     ConnectionFailed,
+    DuplicateResourceError,
     EndpointNotFound,
     ForbiddenError,
+    GoneError,
     NotFoundError,
     PayloadTooLargeError,
     ServerError,
@@ -19,22 +22,31 @@ from imsportal.cloudapi.exceptions import (
     UnsupportedMediaTypeError,
     WaitTimeoutError,
 )
-from imsportal.cloudapi.resources import Image
+from imsportal.cloudapi.resources import CloudImage, Image, Job, Member
+from imsportal.cloudapi.signing import AkSkAuth
 
 __all__ = [
+    "AkSkAuth",
     "ApiError",
     "BadRequestError",
     "ChecksumMismatchError",
+    "CloudImage",
     "ConflictError",
     "Connection",
     "ConnectionFailed",
+    "DuplicateResourceError",
     "EndpointNotFound",
     "ForbiddenError",
+    "GoneError",
     "Image",
+    "Job",
+    "Member",
     "NotFoundError",
+    "PasswordAuth",
     "PayloadTooLargeError",
     "ServerError",
     "ServiceUnavailableError",
+    "StaticTokenAuth",
     "TooManyRequestsError",
     "TransientError",
     "UnauthorizedError",

@@ -1,4 +1,4 @@
-"""Authentication plugins: Keystone v3 password, static token.
+"""Authentication plugins: Keystone v3 password, static token (AK/SK is in signing.py).
 
 A plugin adds its headers to each prepared request (``headers_for``), knows the project
 and finds service endpoints. Tokens are cached until close to expiry; ``invalidate``
@@ -20,13 +20,19 @@ MIN_TOKEN_LIFE = timedelta(seconds=120)
 
 
 class StaticTokenAuth:
-    """A token and endpoints given by the caller; nothing to refresh."""
+    """A token and endpoints given by the caller; nothing to refresh.
+
+    Args:
+        token: the token sent as ``X-Auth-Token``.
+        endpoints: service type -> endpoint, e.g. ``{"image": "http://glance:9292"}``.
+        project_id: the project the token is scoped to (needed by ``get_job``).
+    """
 
     can_reauthenticate = False
 
     def __init__(self, token: str, endpoints: dict[str, str], project_id: str = ""):
         self.token = token
-        self.endpoints = endpoints
+        self.endpoints = {k: v for k, v in endpoints.items() if v}
         self.project_id = project_id
 
     def headers_for(self, prepared: requests.PreparedRequest) -> dict[str, str]:
@@ -37,7 +43,7 @@ class StaticTokenAuth:
 
     def endpoint(self, service_type: str) -> str:
         try:
-            return self.endpoints[service_type]
+            return self.endpoints[service_type].rstrip("/")
         except KeyError:
             raise exc.EndpointNotFound(
                 f"No endpoint configured for service {service_type!r}"
@@ -45,7 +51,13 @@ class StaticTokenAuth:
 
 
 class PasswordAuth:
-    """Keystone v3 password authentication scoped to one project."""
+    """Keystone v3 password authentication scoped to one project.
+
+    The project is given by id, or by name plus domain (Keystone rejects a name alone).
+    Endpoints come from the token's catalog (service type, ``interface``, ``region_name``)
+    unless ``endpoint_overrides`` names one. The token is reused until ``min_token_life``
+    before it expires; ``invalidate`` forces a new one (HttpClient does so once on a 401).
+    """
 
     can_reauthenticate = True
 
@@ -64,6 +76,7 @@ class PasswordAuth:
         endpoint_overrides: dict[str, str] | None = None,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
+        min_token_life: timedelta = MIN_TOKEN_LIFE,
     ):
         if not (project_id or project_name):
             raise ValueError("give project_id or project_name")
@@ -77,7 +90,9 @@ class PasswordAuth:
         self.project_name = project_name
         self.project_domain_name = project_domain_name
         self.region_name = region_name
-        self.interface = interface
+        # keystoneauth also accepts "publicURL" and friends.
+        self.interface = interface.removesuffix("URL")
+        self.min_token_life = min_token_life
         self.endpoint_overrides = endpoint_overrides or {}
         self.session = session or requests.Session()
         self.timeout = timeout
@@ -98,7 +113,9 @@ class PasswordAuth:
             return self._token
 
     def _expiring(self) -> bool:
-        return self._expires_at is None or self._expires_at - datetime.now(UTC) < MIN_TOKEN_LIFE
+        return (
+            self._expires_at is None or self._expires_at - datetime.now(UTC) < self.min_token_life
+        )
 
     def invalidate(self) -> None:
         with self._lock:

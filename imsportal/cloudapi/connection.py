@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
+from imsportal.cloudapi import exceptions as exc
 from imsportal.cloudapi.auth import PasswordAuth, StaticTokenAuth
 from imsportal.cloudapi.http import HttpClient, new_session
 from imsportal.cloudapi.image import ImageProxy
+from imsportal.cloudapi.ims import ImsProxy
+from imsportal.cloudapi.signing import AkSkAuth
 
 
 class Connection:
+    """One project's view of the cloud.
+
+    Args:
+        auth: ``PasswordAuth``, ``StaticTokenAuth`` or ``AkSkAuth``.
+        session: a ``requests.Session`` to share (one pool per process is enough).
+        connect_timeout, read_timeout: seconds; always applied.
+        retries: retries of transient failures on idempotent requests.
+        **http_options: ``backoff``, ``max_backoff``, ``sleep`` for ``HttpClient``.
+    """
+
     def __init__(
         self,
         auth,
@@ -18,6 +33,7 @@ class Connection:
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         retries: int = 3,
+        **http_options: Any,
     ):
         self.auth = auth
         self.http = HttpClient(
@@ -26,12 +42,34 @@ class Connection:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             retries=retries,
+            **http_options,
         )
         self.image = ImageProxy(self.http, lambda: auth.endpoint("image"))
+        self.ims = ImsProxy(self.http, self._ims_endpoint, lambda: auth.project_id)
+
+    def _ims_endpoint(self) -> str:
+        # OTC's catalog has no "ims" entry: the image endpoint is the IMS host.
+        try:
+            return self.auth.endpoint("ims")
+        except exc.EndpointNotFound:
+            return self.auth.endpoint("image")
 
     @classmethod
-    def from_config(cls, config: dict, session: requests.Session | None = None) -> Connection:
-        """Build a connection from a settings dict (see ``imsportal.settings.CLOUD``)."""
+    def from_config(
+        cls,
+        config: dict,
+        session: requests.Session | None = None,
+        **http_options: Any,
+    ) -> Connection:
+        """Build a connection from a settings dict (see ``imsportal.settings.CLOUD``).
+
+        ``auth_type`` picks the plugin: ``password`` (Keystone v3; ``auth_url``,
+        ``username``, ``password``, ``project_id`` or ``project_name`` with
+        ``project_domain_name``, ``region_name``, ``interface``), ``token`` (``token``,
+        ``image_endpoint``, ``project_id``) or ``aksk`` (``ak``, ``sk``, ``project_id``,
+        ``image_endpoint``, ``ims_endpoint``). ``image_endpoint``/``ims_endpoint``
+        override the catalog for password auth too.
+        """
         session = session or new_session()
         timeouts = {
             "connect_timeout": config.get("connect_timeout", 5.0),
@@ -39,15 +77,23 @@ class Connection:
         }
         overrides = {
             "image": config.get("image_endpoint", ""),
-            "ims": config.get("ims_endpoint", ""),
+            "ims": config.get("ims_endpoint", "") or config.get("image_endpoint", ""),
         }
-        if config.get("auth_type", "password") == "token":
+        auth_type = config.get("auth_type", "password")
+        auth: StaticTokenAuth | PasswordAuth | AkSkAuth
+        if auth_type == "token":
             auth = StaticTokenAuth(
-                config["token"],
-                {k: v for k, v in overrides.items() if v},
-                project_id=config.get("project_id", ""),
+                config["token"], overrides, project_id=config.get("project_id", "")
             )
-        else:
+        elif auth_type == "aksk":
+            auth = AkSkAuth(
+                config["ak"],
+                config["sk"],
+                config.get("project_id", ""),
+                overrides,
+                security_token=config.get("security_token", ""),
+            )
+        elif auth_type == "password":
             auth = PasswordAuth(
                 config["auth_url"],
                 config["username"],
@@ -58,8 +104,15 @@ class Connection:
                 project_domain_name=config.get("project_domain_name", "Default"),
                 region_name=config.get("region_name", ""),
                 interface=config.get("interface", "public"),
-                endpoint_overrides=overrides,
+                endpoint_overrides={
+                    "image": config.get("image_endpoint", ""),
+                    "ims": config.get("ims_endpoint", ""),
+                },
                 session=session,
                 timeout=(timeouts["connect_timeout"], timeouts["read_timeout"]),
             )
-        return cls(auth, session=session, retries=config.get("retries", 3), **timeouts)
+        else:
+            raise ValueError(f"unknown auth_type {auth_type!r}")
+        return cls(
+            auth, session=session, retries=config.get("retries", 3), **timeouts, **http_options
+        )

@@ -1,5 +1,11 @@
 """The client's exceptions. ``raise_from_response`` in http.py is the only place that maps
-HTTP statuses to them."""
+HTTP statuses to them.
+
+Catch ``ApiError`` for everything; ``TransientError`` marks the ones worth retrying later
+(connection problems, 429, 502/503/504).
+"""
+
+from __future__ import annotations
 
 
 class ApiError(Exception):
@@ -15,6 +21,7 @@ class ApiError(Exception):
         request_id: str | None = None,
         method: str | None = None,
         url: str | None = None,
+        code: str | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -23,6 +30,7 @@ class ApiError(Exception):
         self.request_id = request_id
         self.method = method
         self.url = url
+        self.code = code  # vendor error code, e.g. "IMG.0035" (IMS) or "APIGW.0301"
 
     def __str__(self) -> str:
         text = self.message
@@ -75,6 +83,10 @@ class TooManyRequestsError(TransientError):
     pass
 
 
+class GoneError(ApiError):
+    """410: the image was deleted while its data was being uploaded."""
+
+
 class ServerError(ApiError):
     pass
 
@@ -93,3 +105,7 @@ class WaitTimeoutError(ApiError):
 
 class EndpointNotFound(ApiError):
     """The service catalog has no usable endpoint for a service."""
+
+
+class DuplicateResourceError(ApiError):
+    """A name given where one resource was expected matches several."""

@@ -11,6 +11,8 @@ import random
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -28,6 +30,7 @@ _STATUS_ERRORS: dict[int, type[exc.ApiError]] = {
     404: exc.NotFoundError,
     409: exc.ConflictError,
     413: exc.PayloadTooLargeError,
+    410: exc.GoneError,
     415: exc.UnsupportedMediaTypeError,
     429: exc.TooManyRequestsError,
     502: exc.ServiceUnavailableError,
@@ -38,32 +41,58 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def request_id_of(resp: requests.Response) -> str | None:
-    return (
+    """The request id a Glance, Keystone or IMS response carries (header, else JSON body)."""
+    rid = (
         resp.headers.get("x-openstack-request-id")
         or resp.headers.get("X-Request-Id")
         or resp.headers.get("x-compute-request-id")
     )
+    if rid or resp.status_code < 400:
+        return rid
+    # The Huawei API gateway puts it in the body: {"error_code": "APIGW.0301", "request_id": ...}
+    body = _json_or_none(resp)
+    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        return body["request_id"]
+    return None
+
+
+def _json_or_none(resp: requests.Response) -> Any:
+    if not resp.content:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
 
 
 def _clean(text: str) -> str:
     return " ".join(_TAGS.sub(" ", text).split())
 
 
+def error_code_of(resp: requests.Response) -> str | None:
+    """The vendor error code (``IMG.0035``, ``APIGW.0301``) of an IMS error body, if any."""
+    body = _json_or_none(resp)
+    if not isinstance(body, dict):
+        return None
+    err = body.get("error")
+    if isinstance(err, dict) and isinstance(err.get("code"), str):
+        return err["code"]
+    code = body.get("error_code")
+    return code if isinstance(code, str) and code else None
+
+
 def error_message(resp: requests.Response) -> tuple[str, str]:
     """Return (readable message, details) from a Glance, Keystone or IMS error body."""
     details = resp.text[:2000] if resp.content else ""
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
+    body = _json_or_none(resp)
     if isinstance(body, dict):
         # Keystone: {"error": {"message": ...}}; IMS: {"error": {"code": "IMG.0001", ...}}
         err = body.get("error")
         if isinstance(err, dict) and err.get("message"):
             code = err.get("code")
-            prefix = f"{code}: " if isinstance(code, str) and code.startswith("IMG.") else ""
+            prefix = f"{code}: " if isinstance(code, str) and "." in code else ""
             return prefix + _clean(str(err["message"])), details
-        # IMS (older form): {"error_code": "IMG.0001", "error_msg": "..."}
+        # IMS (older form) and the API gateway: {"error_code": "IMG.0001", "error_msg": "..."}
         if body.get("error_msg"):
             return f"{body.get('error_code', '')}: {_clean(body['error_msg'])}".lstrip(
                 ": "
@@ -79,6 +108,11 @@ def error_message(resp: requests.Response) -> tuple[str, str]:
         text = _clean(re.sub(r"<title>.*?</title>|<h1>.*?</h1>", " ", resp.text, flags=re.S))
         if text:
             return text[:500], details
+    if resp.content and resp.headers.get("Content-Type", "").startswith("text/plain"):
+        # webob plain text: "404 Not Found\n\n<explanation>"
+        lines = [line for line in resp.text.splitlines() if line.strip()]
+        if len(lines) > 1:
+            return _clean(" ".join(lines[1:]))[:500], details
     reason = resp.reason or "error"
     return f"{resp.request.method if resp.request else ''} failed: {reason}".strip(), details
 
@@ -104,14 +138,16 @@ def raise_from_response(resp: requests.Response) -> None:
         request_id=request_id_of(resp),
         method=req.method if req else None,
         url=req.url if req else None,
+        code=error_code_of(resp),
     )
 
 
 class HttpClient:
-    """Sends requests for one auth context.
+    """Sends every request of one auth context: timeouts, auth headers, retries, errors.
 
-    ``auth`` is an object with ``headers_for(method, url, headers, body)`` returning extra
-    headers, and ``invalidate()`` to drop a cached token (see auth.py).
+    ``auth`` is a plugin from auth.py or signing.py: ``headers_for(prepared)`` returns the
+    headers to add to a prepared request (a token, or an AK/SK signature computed over it),
+    ``can_reauthenticate`` says whether ``invalidate()`` and a second try can cure a 401.
     """
 
     def __init__(
@@ -149,8 +185,28 @@ class HttpClient:
     ) -> requests.Response:
         """Send one request; retry transient failures on idempotent requests.
 
+        Args:
+            method: the HTTP method.
+            url: the absolute URL.
+            params: query parameters (lists repeat the key).
+            json_body: a JSON document to send (sets the JSON content type unless
+                ``headers`` gives another one, e.g. the json-patch media type).
+            data: raw bytes, or a generator for a streamed body. A generator is never
+                re-sent (not after a 401, not on a 5xx): a stream cannot be replayed.
+            headers: extra headers. A ``Content-Length`` with a generator body sends the
+                stream with that length instead of chunked encoding.
+            stream: leave the response body unread (downloads).
+            retry: force retrying on (True) or off (False); by default only idempotent
+                methods (GET, HEAD, PUT, PATCH, DELETE, OPTIONS) are retried, so a POST
+                create is never sent twice.
+            timeout: (connect, read) seconds for this call instead of the client's.
+
+        Returns:
+            requests.Response: a 2xx response.
+
         Raises:
-            ApiError: a subclass matching the status, or ``ConnectionFailed``.
+            ApiError: a subclass matching the status (see ``raise_from_response``), or
+                ``ConnectionFailed`` when the cloud cannot be reached.
         """
         method = method.upper()
         body = data
@@ -165,15 +221,21 @@ class HttpClient:
         reauthed = False
         attempt = 0
         while True:
-            prepared = requests.Request(method, url, params=params, data=body, headers=hdrs)
-            prepared = self.session.prepare_request(prepared)
+            prepared = self.session.prepare_request(
+                requests.Request(method, url, params=params, data=body, headers=hdrs)
+            )
+            if "Content-Length" in hdrs and "Transfer-Encoding" in prepared.headers:
+                # requests marks every generator body chunked; the caller knows the size.
+                del prepared.headers["Transfer-Encoding"]
             prepared.headers.update(self.auth.headers_for(prepared))
             try:
                 resp = self.session.send(prepared, stream=stream, timeout=timeout or self.timeout)
             except requests.RequestException as e:
                 if may_retry and attempt < self.retries:
                     attempt += 1
-                    self._sleep(self._delay(attempt, None))
+                    delay = self._delay(attempt, None)
+                    log.info("retrying %s %s after %s in %.1fs", method, url, _reason(e), delay)
+                    self._sleep(delay)
                     continue
                 raise exc.ConnectionFailed(
                     f"Cannot reach the cloud at {_host(url)}: {_reason(e)}", method=method, url=url
@@ -184,6 +246,7 @@ class HttpClient:
                 and self.auth.can_reauthenticate
                 and replayable
             ):
+                # keystoneauth's rule: drop the token, authenticate again, retry once.
                 resp.close()
                 self.auth.invalidate()
                 reauthed = True
@@ -204,13 +267,32 @@ class HttpClient:
             return resp
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based).
+
+        ``Retry-After`` (seconds or an HTTP date) wins, capped at ``max_backoff``;
+        otherwise exponential backoff with "equal jitter": uniform in [base/2, base] where
+        base = backoff * 2**(attempt-1), capped at ``max_backoff``.
+        """
         if retry_after:
-            try:
-                return min(float(retry_after), self.max_backoff)
-            except ValueError:
-                pass
+            seconds = _retry_after_seconds(retry_after)
+            if seconds is not None:
+                return min(max(seconds, 0.0), self.max_backoff)
         base = min(self.backoff * (2 ** (attempt - 1)), self.max_backoff)
         return random.uniform(base / 2, base)  # noqa: S311 - jitter, not crypto
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()
 
 
 def new_session() -> requests.Session:
