@@ -72,3 +72,15 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         yield proc
     finally:
         stop_worker(proc)
+
+
+SERVICE_FIXTURES = {"db", "transactional_db", "django_db_setup", "celery_worker"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that touches the database or the broker as ``services``, so CI can
+    run exactly those again on PostgreSQL and Redis."""
+    for item in items:
+        uses = SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses or item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.services)
