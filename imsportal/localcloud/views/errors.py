@@ -1,8 +1,10 @@
 """Error bodies in each service's own format."""
 
+from __future__ import annotations
+
 import html
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 REASONS = {
     400: "Bad Request",
@@ -11,27 +13,74 @@ REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Request Entity Too Large",
     415: "Unsupported Media Type",
+    416: "Requested Range Not Satisfiable",
+    429: "Too Many Requests",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
-def glance_error(request, status: int, explanation: str, headers: dict | None = None):
+def _accept_q(accept: str, offer: str) -> float:
+    """The quality the Accept header gives ``offer`` (its most specific matching range)."""
+    best: tuple[int, float] = (-1, 0.0)
+    main = offer.split("/")[0]
+    for part in accept.split(","):
+        media, _, params = part.strip().partition(";")
+        media = media.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media == offer:
+            rank = 2
+        elif media == f"{main}/*":
+            rank = 1
+        elif media == "*/*":
+            rank = 0
+        else:
+            continue
+        if rank > best[0]:
+            best = (rank, q)
+    return best[1]
+
+
+def negotiate(request: HttpRequest) -> str:
+    """webob's choice of error format: text/html first, then JSON, else plain text."""
+    accept = request.headers.get("Accept", "").strip()
+    if not accept:
+        return "text/html"
+    scored = [(_accept_q(accept, offer), offer) for offer in ("text/html", "application/json")]
+    q, offer = max(scored, key=lambda item: item[0])  # max() keeps the first on a tie
+    return offer if q > 0 else "text/plain"
+
+
+def glance_error(
+    request: HttpRequest, status: int, explanation: str, headers: dict | None = None
+) -> HttpResponse:
     """A webob-style error: HTML unless the client asks for JSON (as Glance does)."""
     title = REASONS.get(status, "Error")
-    accept = request.headers.get("Accept", "*/*")
-    if "application/json" in accept and "text/html" not in accept:
+    kind = negotiate(request)
+    if kind == "application/json":
         body = {
             "message": f"{explanation}<br /><br />\n\n\n",
             "code": f"{status} {title}",
             "title": title,
         }
-        resp = JsonResponse(body, status=status)
-    elif accept.startswith("text/plain"):
+        resp: HttpResponse = JsonResponse(body, status=status)
+    elif kind == "text/plain":
         resp = HttpResponse(
-            f"{status} {title}\n\n{explanation}\n\n", status=status, content_type="text/plain"
+            f"{status} {title}\n\n{explanation}\n\n\n",
+            status=status,
+            content_type="text/plain; charset=UTF-8",
         )
     else:
         text = (
@@ -45,7 +94,7 @@ def glance_error(request, status: int, explanation: str, headers: dict | None = 
     return resp
 
 
-def keystone_error(status: int, message: str, public_url: str = ""):
+def keystone_error(status: int, message: str, public_url: str = "") -> JsonResponse:
     title = REASONS.get(status, "Error")
     resp = JsonResponse(
         {"error": {"code": status, "title": title, "message": message}}, status=status
