@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.localcloud_server import LocalCloud, start_localcloud
+from tests.realglance import realglance  # noqa: F401
 
 
 @pytest.fixture(scope="session")
