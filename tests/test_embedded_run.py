@@ -1,0 +1,104 @@
+"""The run command brings everything up, reuses its state on a second run, and Ctrl-C stops
+every process it started."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.localcloud_server import free_port
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def start(data_dir: Path, web_port: int, cloud_port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUD_", "DATABASE_URL"))}
+    env.update(
+        IMSPORTAL_DATA_DIR=str(data_dir),
+        PORTAL_PORT=str(web_port),
+        LOCALCLOUD_PORT=str(cloud_port),
+        CELERY_BROKER_URL="filesystem://",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("CELERY_RESULT_BACKEND", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "imsportal.embedded"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def read_until(proc: subprocess.Popen, pattern: str, timeout: float = 120) -> str:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                break
+            continue
+        seen.append(line)
+        if re.search(pattern, line):
+            return "".join(seen)
+    raise AssertionError(f"never saw {pattern!r}:\n{''.join(seen)}")
+
+
+def children_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def run_once(data_dir: Path) -> str:
+    web, cloud = free_port(), free_port()
+    proc = start(data_dir, web, cloud)
+    try:
+        out = read_until(proc, r"IMS Portal is running at http://127\.0\.0\.1:\d+/")
+        children = children_of(proc.pid)
+        assert len(children) == 3, out  # local cloud, worker, web server
+        health = {}
+        for _ in range(60):
+            health = requests.get(f"http://127.0.0.1:{web}/healthz", timeout=10).json()
+            if health["ok"]:
+                break
+            time.sleep(1)
+        assert health["ok"], health
+        login = requests.get(f"http://127.0.0.1:{web}/login/", timeout=10)
+        assert login.status_code == 200
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        time.sleep(0.5)
+        assert [pid for pid in children if alive(pid)] == []
+        return out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_run_twice(tmp_path):
+    first = run_once(tmp_path)
+    assert "user name: admin" in first
+    password = re.search(r"password:\s+(\S+)", first).group(1)
+    assert "12 new demo images" in first
+
+    second = run_once(tmp_path)
+    assert "exists already" in second
+    assert password not in second
+    assert "0 new demo images" in second
