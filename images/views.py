@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from images.forms import ImageFilterForm
+from images.forms import CloudImageFilterForm, ImageFilterForm
 from imsportal.accounts.roles import VIEW
 from imsportal.cloud import cloudapi_for
 from imsportal.cloudapi import ApiError
@@ -53,3 +53,37 @@ def shared_with_me(request):
         error = str(e)
         messages.warning(request, error)
     return render(request, "images/shared_with_me.html", {"groups": groups, "error": error})
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def cloudimage_list(request):
+    """IMS's view of the images (``GET /v2/cloudimages``), one call per page."""
+    form = CloudImageFilterForm(request.GET)
+    images, next_marker, error = None, None, None
+    if form.is_valid():
+        query = form.cloud_query()
+        marker = form.cleaned_data.get("marker")
+        if marker:
+            query["marker"] = str(marker)
+        try:
+            # One more than a page tells whether a next page exists, in the same call.
+            images = list(cloudapi_for(request).ims.cloudimages(limit=PAGE_SIZE + 1, **query))
+        except ApiError as e:
+            error = str(e)
+        if images and len(images) > PAGE_SIZE:
+            images = images[:PAGE_SIZE]
+            next_marker = images[-1].id
+    template = "images/cloudimage_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#cloudimage-rows"
+    filters = request.GET.copy()
+    filters.pop("marker", None)
+    context = {
+        "form": form,
+        "images": images,
+        "next_marker": next_marker,
+        "error": error,
+        "filters": filters.urlencode(),
+    }
+    return render(request, template, context)

@@ -31,7 +31,7 @@ PORTAL_URLS = [(p.name, sample_path(r)) for p, r in walk(get_resolver().url_patt
 
 def test_the_walk_finds_the_pages():
     paths = {path for _, path in PORTAL_URLS}
-    assert {"/images/", "/images/shared/", "/jobs/", "/jobs/1/status", "/healthz"} <= paths
+    assert {"/images/", "/images/shared/", "/images/cloud/", "/jobs/", "/jobs/1/status"} <= paths
 
 
 @pytest.mark.django_db
@@ -53,7 +53,9 @@ def test_admin_needs_its_own_login(client, make_user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/images/", "/images/shared/", "/jobs/", "/jobs/1/status"])
+@pytest.mark.parametrize(
+    "path", ["/images/", "/images/shared/", "/images/cloud/", "/jobs/", "/jobs/1/status"]
+)
 def test_logged_in_user_without_a_role_is_refused(client, make_user, path):
     client.force_login(make_user("nobody", role=None))
     assert client.get(path).status_code == 403
