@@ -1,4 +1,7 @@
-"""Keystone v3 data: domains, projects, users, role assignments and issued tokens."""
+"""Keystone v3 data: domains, projects, users, role assignments, issued tokens and the
+Huawei-style access keys (AK/SK) that sign requests instead of a token."""
+
+from __future__ import annotations
 
 import secrets
 import uuid
@@ -22,6 +25,7 @@ class Project(models.Model):
     name = models.CharField(max_length=255)
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="projects")
     enabled = models.BooleanField(default=True)
+    description = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["domain", "name"], name="project_name")]
@@ -33,9 +37,6 @@ class User(models.Model):
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="users")
     password_hash = models.CharField(max_length=255)
     enabled = models.BooleanField(default=True)
-    # Huawei-style access key pair for AK/SK request signing.
-    access_key = models.CharField(max_length=64, blank=True, default="")
-    secret_key = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["domain", "name"], name="user_name")]
@@ -58,6 +59,16 @@ class RoleAssignment(models.Model):
         ]
 
 
+class AccessKey(models.Model):
+    """A permanent AK/SK pair of a user (IAM allows two per user; we do not limit)."""
+
+    access = models.CharField(max_length=64, unique=True)
+    # Kept in clear: HMAC verification needs the secret itself, as IAM's does.
+    secret = models.CharField(max_length=128)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_keys")
+    enabled = models.BooleanField(default=True)
+
+
 def new_token_id() -> str:
     return "lc" + secrets.token_urlsafe(40)
 
@@ -65,10 +76,13 @@ def new_token_id() -> str:
 class Token(models.Model):
     id = models.CharField(primary_key=True, max_length=128, default=new_token_id)
     user = models.ForeignKey(User, on_delete=models.CASCADE)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    # Null for an unscoped token, which only lists projects and re-scopes.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True)
     roles = models.JSONField(default=list)
     methods = models.JSONField(default=list)
     audit_id = models.CharField(max_length=32, default=hex_id)
+    # A re-scoped token carries the audit id of the token it came from (Keystone's chain).
+    parent_audit_id = models.CharField(max_length=32, blank=True, default="")
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     revoked = models.BooleanField(default=False)
