@@ -11,6 +11,7 @@ from imsportal.localcloud.views import (
     glance_members,
     glance_schemas,
     identity,
+    ims,
 )
 from imsportal.localcloud.views.glance import glance_route
 
@@ -77,6 +78,14 @@ urlpatterns = [
     path("identity/v3", identity.version),
     path("identity/v3/", identity.version),
     path("identity/v3/auth/tokens", identity.tokens),
+    path("identity/v3/auth/projects", identity.auth_projects),
+    path("identity/v3/auth/catalog", identity.auth_catalog),
+    path("identity", identity.versions),
+    path("identity/", identity.versions),
+    path("image/v2/cloudimages", ims.cloudimages),
+    path("image/v2/cloudimages/action", ims.cloudimage_action),
+    path("image/v2/cloudimages/<str:image_id>", ims.cloudimage),
+    path("image/v1/<str:project_id>/jobs/<str:job_id>", ims.job),
     *glance_urls,
     path("_admin/faults", faults.faults),
     *fallback_urls,

@@ -12,12 +12,41 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from imsportal.localcloud.models import Domain, Image, Project, RoleAssignment, User
+from imsportal.localcloud.models import (
+    AccessKey,
+    Bucket,
+    Domain,
+    Image,
+    Project,
+    RoleAssignment,
+    Server,
+    User,
+)
+from imsportal.localcloud.views.ims_disks import make_qcow2, make_raw, make_vhd
 
 DEMO_USERS = [
     # user, password, project
     ("owner", "owner-demo-password", "owner-project"),
     ("partner", "partner-demo-password", "partner-project"),
+]
+# AK/SK pairs for signed (SDK-HMAC-SHA256) requests, one per demo user.
+DEMO_ACCESS_KEYS = {
+    "owner": ("OWNERDEMOACCESSKEY01", "ownerDemoSecretKey0000000000000000000001"),
+    "partner": ("PARTNERDEMOACCESSK01", "partnerDemoSecretKey00000000000000000001"),
+}
+# IMS sources: servers (project, name, status, os_type, platform, os_version, disk GB) and
+# bucket objects (project, bucket, object, maker; None makes an empty object).
+DEMO_SERVERS = [
+    ("owner-project", "ecs-web-01", "ACTIVE", "Linux", "Ubuntu", "Ubuntu 22.04 server 64bit", 40),
+    ("owner-project", "ecs-db-01", "SHUTOFF", "Linux", "Debian", "Debian GNU/Linux 12 64bit", 40),
+    ("partner-project", "ecs-app-01", "SHUTOFF", "Linux", "CentOS", "CentOS 7.9 64bit", 40),
+]
+DEMO_OBJECTS = [
+    ("owner-project", "owner-images", "cirros-mini.qcow2", make_qcow2),
+    ("owner-project", "owner-images", "debian-mini.raw", make_raw),
+    ("owner-project", "owner-images", "windows-mini.vhd", make_vhd),
+    ("owner-project", "owner-images", "empty.qcow2", None),
+    ("partner-project", "partner-images", "centos-mini.qcow2", make_qcow2),
 ]
 DEMO_IMAGES = [
     ("cirros-0.6.2", "qcow2", "bare", {"os_distro": "cirros", "os_version": "0.6.2"}),
@@ -70,7 +99,12 @@ class Command(BaseCommand):
                     user.save()
                 for role in ("member", "reader"):
                     RoleAssignment.objects.get_or_create(user=user, project=project, role=role)
+                access, secret = DEMO_ACCESS_KEYS[username]
+                AccessKey.objects.get_or_create(
+                    access=access, defaults={"secret": secret, "user": user}
+                )
             created = self._images(projects["owner-project"])
+            self._ims_sources(projects)
         self.stdout.write(
             f"Local cloud seeded: {len(DEMO_USERS)} projects and users, {created} new demo images."
         )
@@ -105,3 +139,31 @@ class Command(BaseCommand):
             )
             created += 1
         return created
+
+    def _ims_sources(self, projects: dict[str, Project]) -> None:
+        """Servers with real system disks and buckets with small image files."""
+        for project, name, status, os_type, platform, os_version, disk_gb in DEMO_SERVERS:
+            server, _ = Server.objects.get_or_create(
+                id=str(uuid.uuid5(SEED_NAMESPACE, f"server:{project}:{name}")),
+                defaults={
+                    "project": projects[project],
+                    "name": name,
+                    "status": status,
+                    "os_type": os_type,
+                    "platform": platform,
+                    "os_version": os_version,
+                    "disk_gb": disk_gb,
+                    "created_at": timezone.now(),
+                },
+            )
+            if not server.disk_path.exists():
+                server.disk_path.parent.mkdir(parents=True, exist_ok=True)
+                server.disk_path.write_bytes(make_raw(f"server:{server.id}"))
+        for project, bucket_name, object_name, maker in DEMO_OBJECTS:
+            bucket, _ = Bucket.objects.get_or_create(
+                name=bucket_name, defaults={"project": projects[project]}
+            )
+            path = bucket.path / object_name
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(maker(f"{bucket_name}:{object_name}") if maker else b"")

@@ -1,0 +1,220 @@
+"""IMS asynchronous jobs: create an image from a server's system disk or from an object in a
+bucket (reference ims.md §3.1, §3.3, §4).
+
+A job is INIT for the first third of LOCALCLOUD_IMS_JOB_SECONDS, then RUNNING with a
+growing ``process_percent``; once its time is up the work is done exactly once (under a
+write transaction) and SUCCESS or FAIL is stored. The state comes from the wall time
+since ``begin_time``, so a job survives a server restart. A daemon thread completes due
+jobs in the background; reading a job completes it too, so nothing waits on the thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from imsportal.env import envfloat
+from imsportal.localcloud.models import Bucket, Image, Job, Server
+from imsportal.localcloud.views.ims_disks import sniff
+
+log = logging.getLogger(__name__)
+
+# Wall time from submission to SUCCESS/FAIL; the first third of it the job is INIT.
+JOB_SECONDS = envfloat("LOCALCLOUD_IMS_JOB_SECONDS", 3.0)
+BY_INSTANCE = "imsCreateImageByInstance"
+BY_FILE = "imsImportImageJob"
+VIRTUAL_ENV = {
+    "ECS": "FusionCompute",
+    "FusionCompute": "FusionCompute",
+    "BMS": "Ironic",
+    "Ironic": "Ironic",
+    "IsoImage": "IsoImage",
+}
+
+
+class JobFailure(Exception):
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: str
+    percent: float
+
+
+def submit(project_id: str, user_id: str, job_type: str, params: dict[str, Any]) -> Job:
+    total = JOB_SECONDS
+    return Job.objects.create(
+        project_id=project_id,
+        user_id=user_id,
+        job_type=job_type,
+        params=params,
+        image_id=str(Image._meta.get_field("id").get_default()),
+        begin_time=timezone.now(),
+        init_seconds=total / 3,
+        run_seconds=total - total / 3,
+    )
+
+
+def _due_at(job: Job) -> datetime:
+    return job.begin_time + timedelta(seconds=job.init_seconds + job.run_seconds)
+
+
+def state(job: Job, now: datetime | None = None) -> JobState:
+    """Where the job is; a ``DUE`` status means its time is up but the work is not done."""
+    if job.status:
+        return JobState(job.status, 100.0 if job.status == "SUCCESS" else 0.0)
+    elapsed = ((now or timezone.now()) - job.begin_time).total_seconds()
+    if elapsed >= job.init_seconds + job.run_seconds:
+        return JobState("DUE", 100.0)
+    if elapsed < job.init_seconds:
+        return JobState("INIT", 0.0)
+    done = (elapsed - job.init_seconds) / job.run_seconds if job.run_seconds else 1.0
+    return JobState("RUNNING", round(min(done * 100, 99.0), 1))
+
+
+def complete(job_id: str) -> Job:
+    """Do a due job's work once and store the outcome; returns the job as it stands."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.status or state(job).status != "DUE":
+            return job
+        try:
+            _create_image(job)
+        except JobFailure as e:
+            job.status, job.error_code, job.fail_reason = "FAIL", e.code, e.reason
+        else:
+            job.status = "SUCCESS"
+        job.end_time = _due_at(job)
+        job.save(update_fields=["status", "error_code", "fail_reason", "end_time"])
+        return job
+
+
+def refresh(job: Job) -> Job:
+    return complete(job.pk) if not job.status and state(job).status == "DUE" else job
+
+
+# ---------------------------------------------------------------------------------------
+# The work
+
+
+def _source_bytes(job: Job) -> tuple[bytes, dict[str, Any]]:
+    """The bytes the image is made of, and the IMS attributes the source gives it."""
+    params = job.params
+    if job.job_type == BY_INSTANCE:
+        server = Server.objects.filter(id=params["instance_id"], project=job.project).first()
+        if server is None:
+            raise JobFailure("IMG.0005", "The ECS does not exist.")
+        try:
+            data = server.disk_path.read_bytes()
+        except OSError:
+            raise JobFailure("IMG.0137", "Failed to read the ECS system disk.") from None
+        props = {
+            "__os_type": server.os_type,
+            "__platform": server.platform,
+            "__os_version": server.os_version,
+            "__os_bit": server.os_bit,
+            "__data_origin": f"instance,{server.id}",
+            "virtual_env_type": "FusionCompute",
+        }
+        return data, props | {"_min_disk": server.disk_gb}
+    bucket_name, _, object_name = params["image_url"].partition(":")
+    bucket = Bucket.objects.filter(name=bucket_name, project=job.project).first()
+    path = bucket.path / object_name if bucket else None
+    # A bucket of another project is as invisible as a missing one.
+    if path is None or not path.is_file():
+        raise JobFailure("IMG.0057", f"The image file {params['image_url']} does not exist in OBS.")
+    data = path.read_bytes()
+    if not data:
+        raise JobFailure("IMG.0057", f"The image file {params['image_url']} is empty.")
+    return data, {"__root_origin": "file", "_min_disk": params["min_disk"]}
+
+
+def _create_image(job: Job) -> None:
+    params = job.params
+    data, props = _source_bytes(job)
+    min_disk = props.pop("_min_disk")
+    disk_format, virtual_size = sniff(data)
+    if job.job_type == BY_FILE:
+        if virtual_size > min_disk * 1024**3:
+            raise JobFailure(
+                "IMG.0055",
+                f"min_disk ({min_disk} GB) is smaller than the disk in the image file.",
+            )
+        if params.get("type") == "IsoImage":
+            disk_format = "iso"
+        props.update(params["os_attributes"])
+        props["virtual_env_type"] = VIRTUAL_ENV[params.get("type") or "ECS"]
+    props.update(params.get("extra_properties", {}))
+
+    settings.IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+    final = settings.IMAGES_DIR / job.image_id
+    partial = settings.IMAGES_DIR / f".{job.image_id}.partial"
+    partial.write_bytes(data)
+    os.replace(partial, final)
+    now = timezone.now().replace(microsecond=0)
+    Image.objects.update_or_create(
+        id=job.image_id,
+        defaults={
+            "name": params["name"],
+            "status": "active",
+            "visibility": "private",
+            "owner": job.project_id,
+            "container_format": "bare",
+            "disk_format": disk_format,
+            "min_disk": min_disk,
+            "min_ram": params.get("min_ram") or 0,
+            "size": len(data),
+            "virtual_size": virtual_size,
+            "checksum": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            "os_hash_algo": "sha512",
+            "os_hash_value": hashlib.sha512(data).hexdigest(),
+            "tags": params.get("tags", []),
+            "properties": props,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Background completion
+
+_runner_lock = threading.Lock()
+_runner: threading.Thread | None = None
+
+
+def _run_forever() -> None:
+    while True:
+        time.sleep(min(0.5, max(JOB_SECONDS / 6, 0.05)))
+        try:
+            close_old_connections()
+            for job in Job.objects.filter(status=""):
+                if state(job).status == "DUE":
+                    complete(job.pk)
+        except Exception:  # keep the runner alive; the next poll completes the job
+            log.exception("IMS job runner")
+
+
+def ensure_runner() -> None:
+    """Start the background thread once per process (first IMS request)."""
+    global _runner
+    if _runner is not None and _runner.is_alive():
+        return
+    with _runner_lock:
+        if _runner is None or not _runner.is_alive():
+            _runner = threading.Thread(target=_run_forever, name="ims-jobs", daemon=True)
+            _runner.start()
