@@ -72,6 +72,32 @@ class LocalCloud:
         )
         return out.stdout
 
+    def faults(self) -> dict:
+        """The faults the server injects now (see imsportal/localcloud/views/faults.py)."""
+        resp = requests.get(self._faults_url, headers=self._admin_headers, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def set_faults(self, **faults) -> dict:
+        """Merge faults into the running server's: latency_ms, error_rate, error_count,
+        error_status, retry_after, path_prefix, drop_upload_after_bytes; or the action
+        expire_tokens=True. Takes effect with the next request, no restart."""
+        resp = requests.post(self._faults_url, json=faults, headers=self._admin_headers, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def clear_faults(self) -> None:
+        resp = requests.delete(self._faults_url, headers=self._admin_headers, timeout=10)
+        resp.raise_for_status()
+
+    @property
+    def _faults_url(self) -> str:
+        return f"{self.url}/_admin/faults"
+
+    @property
+    def _admin_headers(self) -> dict[str, str]:
+        return {"X-Admin-Token": self.admin_token}
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
