@@ -52,3 +52,21 @@ def test_viewer_may_list(viewer_client, cloud_settings):
 def test_user_without_role_is_refused(client, make_user, cloud_settings):
     client.force_login(make_user("nobody", role=None))
     assert client.get("/images/").status_code == 403
+
+
+def test_one_api_call_per_page_render(operator_client, cloud_settings, monkeypatch):
+    import requests
+
+    operator_client.get("/images/")  # the first render also fetches a token
+    calls = []
+    real_send = requests.Session.send
+
+    def counting_send(self, request, **kwargs):
+        calls.append(f"{request.method} {request.url}")
+        return real_send(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", counting_send)
+    resp = operator_client.get("/images/", {"status": "active"})
+    assert resp.status_code == 200
+    assert len(calls) == 1, calls
+    assert "/image/v2/images?" in calls[0]
