@@ -1,0 +1,46 @@
+"""The "Shared with me" page shows what other projects offer, grouped by member status."""
+
+import io
+
+import pytest
+
+from imsportal.cloudapi import Connection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def offered_image(localcloud):
+    owner = Connection.from_config(localcloud.cloud_config("owner", "owner-project"))
+    partner = Connection.from_config(localcloud.cloud_config("partner", "partner-project"))
+    image = owner.image.upload_image(
+        "bare", "raw", io.BytesIO(b"x" * 4096), name="offered-to-partner", visibility="shared"
+    )
+    owner.image.add_member(image, member=partner.auth.project_id)
+    yield image, owner, partner
+    owner.image.delete_image(image)
+
+
+def test_partner_sees_a_pending_offer_then_accepted(
+    client, make_user, settings, localcloud, offered_image
+):
+    image, _owner, partner = offered_image
+    settings.CLOUD = localcloud.cloud_config("partner", "partner-project")
+    client.force_login(make_user("approver", "approver"))
+
+    body = client.get("/images/shared/").content.decode()
+    pending = body.split("<h2>Pending")[1].split("<h2>")[0]
+    assert "offered-to-partner" in pending
+
+    partner.image.update_member(partner.auth.project_id, image, status="accepted")
+    body = client.get("/images/shared/").content.decode()
+    accepted = body.split("<h2>Accepted")[1].split("<h2>")[0]
+    assert "offered-to-partner" in accepted
+    assert "offered-to-partner" not in body.split("<h2>Pending")[1].split("<h2>")[0]
+
+
+def test_owner_does_not_see_its_own_images_as_shared_with_it(
+    operator_client, cloud_settings, offered_image
+):
+    body = operator_client.get("/images/shared/").content.decode()
+    assert "offered-to-partner" not in body
