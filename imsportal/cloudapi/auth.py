@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from imsportal.cloudapi import exceptions as exc
-from imsportal.cloudapi.http import raise_from_response
+from imsportal.cloudapi.http import _reason, raise_from_response
 
 # Refresh a token that has less than this left, as keystoneauth does.
 MIN_TOKEN_LIFE = timedelta(seconds=120)
@@ -151,7 +151,7 @@ class PasswordAuth:
             )
         except requests.RequestException as e:
             raise exc.ConnectionFailed(
-                f"Cannot reach the identity service at {url}: {e.__class__.__name__}", url=url
+                f"Cannot reach the identity service at {url}: {_reason(e)}", url=url
             ) from e
         raise_from_response(resp)
         token = resp.headers.get("X-Subject-Token")
