@@ -39,21 +39,24 @@ def test_images_is_lazy(owner, request_log):
 
 def test_list_page_returns_a_marker_until_the_last_page(owner):
     first = owner.image.list_page(limit=5)
-    assert len(first.items) == 5 and first.next_marker == first.items[-1].id
+    assert len(first.items) == 5
+    assert first.next_marker == first.items[-1].id
     second = owner.image.list_page(limit=5, marker=first.next_marker)
     assert not {i.id for i in first.items} & {i.id for i in second.items}
 
 
 def test_filters_are_sent_as_glance_wants_them(owner):
     raw = list(owner.image.images(disk_format="raw"))
-    assert raw and all(i.disk_format == "raw" for i in raw)
+    assert raw
+    assert all(i.disk_format == "raw" for i in raw)
     assert [i.name for i in owner.image.images(name="cirros-0.6.2")] == ["cirros-0.6.2"]
     assert all(not i.is_protected for i in owner.image.images(protected=False))
 
 
 def test_get_and_find_image(owner):
     cirros = owner.image.find_image("cirros-0.6.2")
-    assert cirros is not None and cirros.name == "cirros-0.6.2"
+    assert cirros is not None
+    assert cirros.name == "cirros-0.6.2"
     assert owner.image.get_image(cirros).id == cirros.id
     assert owner.image.find_image(cirros.id).id == cirros.id
     assert cirros.properties["os_distro"] == "cirros"  # custom properties kept
@@ -63,7 +66,8 @@ def test_get_and_find_image(owner):
     with pytest.raises(cloudapi.NotFoundError) as info:
         owner.image.get_image(str(uuid.uuid4()))
     assert info.value.request_id
-    assert "No image found" in info.value.message and "<br" not in info.value.message
+    assert "No image found" in info.value.message
+    assert "<br" not in info.value.message
 
 
 def test_find_image_refuses_to_guess_between_duplicates(owner, scratch_images):
@@ -95,7 +99,8 @@ def test_update_image_patches_base_and_custom_properties(owner, scratch_images):
     updated = owner.image.update_image(
         image, name="after", min_ram=512, os_version="1", os_distro=None
     )
-    assert updated.name == "after" and updated.min_ram == 512
+    assert updated.name == "after"
+    assert updated.min_ram == 512
     assert updated.properties.get("os_version") == "1"
     assert "os_distro" not in updated.properties
     with pytest.raises(cloudapi.ForbiddenError):
