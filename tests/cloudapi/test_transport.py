@@ -20,6 +20,7 @@ from imsportal.cloudapi.http import HttpClient
 
 G = "http://glance.test:9292"
 IMAGE_ID = "11111111-2222-3333-4444-555555555555"
+AKSK_FAIL = "verify aksk signature fail"
 
 
 class CountingAuth:
@@ -255,13 +256,13 @@ def test_a_300_means_the_endpoint_is_wrong():
             json.dumps(
                 {
                     "error_code": "APIGW.0301",
-                    "error_msg": "Incorrect IAM authentication information: verify aksk signature fail",
+                    "error_msg": "Incorrect IAM authentication information: " + AKSK_FAIL,
                     "request_id": "gw-9",
                 }
             ),
             "application/json",
             {},
-            "APIGW.0301: Incorrect IAM authentication information: verify aksk signature fail",
+            "APIGW.0301: Incorrect IAM authentication information: " + AKSK_FAIL,
             "APIGW.0301",
             "gw-9",
         ),
