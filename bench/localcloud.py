@@ -110,6 +110,18 @@ def status_kib(pid: int, key: str) -> int:
     return 0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of the processes, in seconds (less sensitive to a busy machine than wall)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
     """Samples VmRSS of a process tree until stopped; keeps per-process and total peaks."""
 
@@ -175,6 +187,7 @@ def create_image(server: Server, name: str) -> str:
 
 def upload(server: Server, image_id: str, source: Path) -> tuple[float, dict[str, float]]:
     sampler = RssSampler(server.pid)
+    cpu_before = cpu_seconds(sampler.pids)
     sampler.start()
     try:
         code, seconds = curl(
@@ -191,18 +204,22 @@ def upload(server: Server, image_id: str, source: Path) -> tuple[float, dict[str
         )
     finally:
         memory = sampler.stop()
+    memory["cpu_s"] = cpu_seconds(sampler.pids) - cpu_before
     if code != 204:
         raise RuntimeError(f"{server.name}: upload answered {code}")
     return seconds, memory
 
 
-def download(server: Server, image_id: str, target: Path) -> float:
+def download(server: Server, image_id: str, target: Path) -> tuple[float, float]:
+    """Returns (seconds, server CPU-seconds)."""
+    pids = tree_pids(server.pid)
+    cpu_before = cpu_seconds(pids)
     code, seconds = curl(
         *header_args(server.headers), f"{server.images_url}/{image_id}/file", output=str(target)
     )
     if code != 200:
         raise RuntimeError(f"{server.name}: download answered {code}")
-    return seconds
+    return seconds, cpu_seconds(pids) - cpu_before
 
 
 def file_md5(path: Path) -> str:
@@ -236,25 +253,25 @@ def plain_copy(source: Path, target: Path) -> float:
     return seconds
 
 
-def transfer_runs(server: Server, source: Path, md5: str, runs: int, scratch: Path) -> dict:
-    ups, downs, memories = [], [], []
-    for run in range(runs):
-        image_id = create_image(server, f"bench-upload-{run}")
-        seconds, memory = upload(server, image_id, source)
-        ups.append(seconds)
-        memories.append(memory)
-        shown = requests.get(f"{server.images_url}/{image_id}", headers=server.headers, timeout=30)
-        shown.raise_for_status()
-        if shown.json()["status"] != "active" or shown.json()["checksum"] != md5:
-            raise RuntimeError(f"{server.name}: uploaded image is not active with the md5: {shown}")
-        target = scratch / f"download-{server.name}"
-        downs.append(download(server, image_id, target))
-        if run == 0 and file_md5(target) != md5:
-            raise RuntimeError(f"{server.name}: downloaded bytes differ")
-        target.unlink()
-        r = requests.delete(f"{server.images_url}/{image_id}", headers=server.headers, timeout=60)
-        r.raise_for_status()
-    return {"upload": ups, "download": downs, "memory": memories}
+def transfer_once(server: Server, source: Path, md5: str, run: int, scratch: Path, into) -> None:
+    """Create, upload, check, download, check, delete; appends the figures to ``into``."""
+    image_id = create_image(server, f"bench-upload-{run}")
+    seconds, memory = upload(server, image_id, source)
+    into["upload"].append(seconds)
+    into["memory"].append(memory)
+    shown = requests.get(f"{server.images_url}/{image_id}", headers=server.headers, timeout=30)
+    shown.raise_for_status()
+    if shown.json()["status"] != "active" or shown.json()["checksum"] != md5:
+        raise RuntimeError(f"{server.name}: uploaded image is not active with the md5: {shown}")
+    target = scratch / f"download-{server.name}"
+    seconds, cpu = download(server, image_id, target)
+    into["download"].append(seconds)
+    into["download_cpu_s"].append(cpu)
+    if run == 0 and file_md5(target) != md5:
+        raise RuntimeError(f"{server.name}: downloaded bytes differ")
+    target.unlink()
+    r = requests.delete(f"{server.images_url}/{image_id}", headers=server.headers, timeout=60)
+    r.raise_for_status()
 
 
 # ---------------------------------------------------------------------------------------
@@ -395,24 +412,31 @@ def report(args, size: int, hash_s: float, copies: list[float], results: dict) -
         if "list" in r:
             lst = r["list"]
             print(f"  {name:<11} p50 {lst['p50_ms']:7.1f} ms   p95 {lst['p95_ms']:7.1f} ms")
-    print(f"\n== {gib:g} GiB transfer (median of {args.runs}; MiB/s; ratio to the plain copy)")
+    print(
+        f"\n== {gib:g} GiB transfer (median of {args.runs} interleaved rounds; curl to/from disk)"
+    )
     print(f"  {'plain cp':<11} {mib_s(size, copy):7.0f} MiB/s  ({copy:.2f} s)  = physical limit")
     print(f"  {'md5+sha512':<11} {mib_s(size, hash_s):7.0f} MiB/s  (one core, for reference)")
     for name, r in results.items():
         if "transfer" not in r:
             continue
+        cpu = {
+            "upload": [m["cpu_s"] for m in r["transfer"]["memory"]],
+            "download": r["transfer"]["download_cpu_s"],
+        }
         for what in ("upload", "download"):
             t = statistics.median(r["transfer"][what])
+            label, share = f"{name} {what}", 100 * copy / t
             all_runs = ", ".join(f"{s:.2f}" for s in r["transfer"][what])
             print(
-                f"  {name + ' ' + what:<20} {mib_s(size, t):7.0f} MiB/s  {copy / t:5.2f} x cp"
-                f"  ({t:.2f} s; runs {all_runs})"
+                f"  {label:<20} {mib_s(size, t):7.0f} MiB/s {share:4.1f}% of cp"
+                f"  ({t:.2f} s; runs {all_runs}; server CPU {statistics.median(cpu[what]):.1f} s)"
             )
     if "localcloud" in results and "glance" in results:
         lc, gl = results["localcloud"]["transfer"], results["glance"]["transfer"]
         for what in ("upload", "download"):
             ratio = statistics.median(gl[what]) / statistics.median(lc[what])
-            print(f"  local cloud / real Glance {what} throughput: {ratio:.2f}")
+            print(f"  local cloud {what} throughput = {ratio:.2f} x real Glance's")
     print(f"\n== server RSS during the {gib:g} GiB upload (MiB; worker = the process serving it)")
     for name, r in results.items():
         if "transfer" not in r:
@@ -427,6 +451,8 @@ def report(args, size: int, hash_s: float, copies: list[float], results: dict) -
     for name, r in results.items():
         timings = ", ".join(f"{k} {v:.2f} s" for k, v in r["timings"].items())
         print(f"  ({name} timings: {timings})")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"  (load average at the end: {load} on {os.cpu_count()} CPUs)")
 
 
 def main() -> None:
@@ -451,22 +477,31 @@ def main() -> None:
     try:
         source = work / "source.img"
         md5, hash_s = make_source(source, size)
-        copies = [plain_copy(source, work / "copy.img") for _ in range(args.runs)]
 
-        servers = [("localcloud", localcloud_server)]
+        servers = {}
+        factories = [("localcloud", localcloud_server)]
         if not args.no_glance:
-            servers.append(("glance", glance_server))
-        for name, factory in servers:
+            factories.append(("glance", glance_server))
+        for name, factory in factories:
             try:
-                server, handle = factory(work, args.images)
+                servers[name], handle = factory(work, args.images)
             except GlanceUnavailable as e:
                 print(f"real Glance skipped: {e}")
                 continue
             running.append(handle)
-            results[name] = {"timings": server.timings}
+            results[name] = {"timings": servers[name].timings}
+        for name, server in servers.items():
             results[name]["list"] = list_latency(server, args.requests)
-            results[name]["transfer"] = transfer_runs(server, source, md5, args.runs, work)
-            handle.stop()
+        # Interleaved rounds (cp, local cloud, Glance), so that load from elsewhere on the
+        # machine hits every contender alike.
+        copies = []
+        for name in servers:
+            keys = ("upload", "download", "memory", "download_cpu_s")
+            results[name]["transfer"] = {k: [] for k in keys}
+        for run in range(args.runs):
+            copies.append(plain_copy(source, work / "copy.img"))
+            for name, server in servers.items():
+                transfer_once(server, source, md5, run, work, results[name]["transfer"])
         report(args, size, hash_s, copies, results)
     finally:
         for handle in running:
