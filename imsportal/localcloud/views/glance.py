@@ -17,9 +17,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
+from imsportal.localcloud import aksk
+from imsportal.localcloud.auth import authenticate_or_reason
 from imsportal.localcloud.models import Image, ImageMember, Token
 from imsportal.localcloud.views.errors import glance_error
-from imsportal.localcloud.views.identity import valid_token
 
 GENERIC_401 = (
     "This server could not verify that you are authorized to access the document you requested."
@@ -71,14 +72,26 @@ def ts(value: datetime) -> str:
 # Authentication, routing, generic answers
 
 
-def authenticate(request: HttpRequest) -> Caller | None:
-    token = valid_token(request.headers.get("X-Auth-Token"))
+def authenticate(request: HttpRequest) -> tuple[Caller | None, str]:
+    """The caller from a project-scoped Keystone token or, as on Huawei/OTC's native
+    OpenStack API, an AK/SK signature; or None and the reason."""
+    token, reason = authenticate_or_reason(request)
     if token is None or token.project_id is None:
-        return None  # Glance needs a project-scoped token
-    return Caller(token=token, project=token.project_id, roles=frozenset(token.roles))
+        return None, reason
+    return Caller(token=token, project=token.project_id, roles=frozenset(token.roles)), ""
 
 
-def unauthorized(request: HttpRequest) -> HttpResponse:
+def unauthorized(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if aksk.is_signed(request) and "X-Auth-Token" not in request.headers:
+        # A refused signature is answered by the API gateway, in its flat format.
+        return JsonResponse(
+            {
+                "error_code": "APIGW.0301",
+                "error_msg": f"Incorrect IAM authentication information: {reason}",
+                "request_id": getattr(request, "request_id", ""),
+            },
+            status=401,
+        )
     return glance_error(
         request,
         401,
@@ -107,9 +120,9 @@ def glance_route(body_allowed: tuple[str, ...] = ("POST", "PUT", "PATCH"), **han
     allow = ", ".join(sorted(handlers))
 
     def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
-        caller = authenticate(request)
+        caller, reason = authenticate(request)
         if caller is None:
-            return unauthorized(request)
+            return unauthorized(request, reason)
         handler = handlers.get(request.method or "")
         if handler is None:
             return glance_error(
@@ -149,8 +162,9 @@ def versions(request: HttpRequest) -> HttpResponse:
 
 
 def not_found(request: HttpRequest) -> HttpResponse:
-    if authenticate(request) is None:
-        return unauthorized(request)
+    caller, reason = authenticate(request)
+    if caller is None:
+        return unauthorized(request, reason)
     return glance_error(request, 404, "The resource could not be found.")
 
 

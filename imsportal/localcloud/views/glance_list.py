@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import F, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.dateparse import parse_datetime
 
@@ -175,8 +175,14 @@ def filtered(caller: Caller, params: Any) -> QuerySet[Image]:
     for n, (key, value) in enumerate(
         (k, params[k]) for k in params if k not in NOT_PROPERTIES and k != "changes-since"
     ):
-        alias = f"prop_{n}"
-        qs = qs.alias(**{alias: KeyTextTransform(key, "properties")}).filter(**{alias: value})
+        # SQLite's json_extract gives the property's text (custom properties are strings).
+        extracted = Func(
+            F("properties"),
+            Value("$." + json.dumps(key)),
+            function="JSON_EXTRACT",
+            output_field=TextField(),
+        )
+        qs = qs.alias(**{f"prop_{n}": extracted}).filter(**{f"prop_{n}": value})
     return qs
 
 
