@@ -6,8 +6,16 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, make_password
 from django.db import models
+
+
+class LocalCloudHasher(PBKDF2PasswordHasher):
+    """PBKDF2-SHA256 with fewer rounds than Django's default (10^6, about a second a login on
+    a small machine): this is a loopback test cloud whose demo passwords are published, and
+    every test logs in. The hash names its rounds, so Django's own hasher verifies it."""
+
+    iterations = 100_000
 
 
 def hex_id() -> str:
@@ -42,7 +50,7 @@ class User(models.Model):
         constraints = [models.UniqueConstraint(fields=["domain", "name"], name="user_name")]
 
     def set_password(self, raw: str) -> None:
-        self.password_hash = make_password(raw)
+        self.password_hash = make_password(raw, hasher=LocalCloudHasher())
 
     def check_password(self, raw: str) -> bool:
         return check_password(raw, self.password_hash)

@@ -168,8 +168,8 @@ def _password_user(identity: dict[str, Any]) -> User:
         raise BadRequest("Expecting to find password in identity.")
     spec = _obj(_obj(identity["password"], "password").get("user"), "user in password")
     password = spec.get("password")
-    if not isinstance(password, str):
-        raise BadRequest("Expecting to find password in user.")
+    if password is not None and not isinstance(password, str):
+        raise BadRequest("Invalid input for field 'password': expected a string.")
     users = User.objects.select_related("domain")
     if spec.get("id"):
         user = users.filter(id=str(spec["id"])).first()
@@ -177,7 +177,7 @@ def _password_user(identity: dict[str, Any]) -> User:
         user = users.filter(name=str(spec["name"]), **_domain_filter(spec, "user", "")).first()
     else:
         raise BadRequest("Expecting to find id or name in user.")
-    if user is None or not user.check_password(password):
+    if user is None or password is None or not user.check_password(password):
         raise Unauthorized
     return user
 
