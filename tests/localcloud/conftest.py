@@ -65,6 +65,12 @@ class Api:
         self.token = resp.headers["X-Subject-Token"]
         self.project_id = resp.json()["token"]["project"]["id"]
 
+    def clone(self) -> Api:
+        """The same caller with its own HTTP session, for use from another thread."""
+        twin = Api.__new__(Api)
+        twin.__dict__.update(self.__dict__, session=requests.Session())
+        return twin
+
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"X-Auth-Token": self.token, "Accept": "application/json"}
         headers.update(kwargs.pop("headers", {}) or {})
