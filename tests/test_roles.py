@@ -63,5 +63,6 @@ def test_create_user_refuses_a_duplicate():
 def test_create_superuser_operator(capsys):
     call_command("create_user", "root", role="operator", superuser=True, password="x-Pass-1234")
     user = get_user_model().objects.get(username="root")
-    assert user.is_superuser and user.is_staff
+    assert user.is_superuser
+    assert user.is_staff
     assert "x-Pass-1234" not in capsys.readouterr().out
