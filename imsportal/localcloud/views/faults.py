@@ -9,7 +9,8 @@ when that setting is empty the endpoint answers 404, as if it did not exist.
   requests), ``error_status`` (default 503), ``retry_after`` (seconds or null),
   ``path_prefix`` (limits latency and errors, "" means every path),
   ``drop_upload_after_bytes`` (int or null). ``"expire_tokens": true`` is an action, not
-  a setting: every token issued so far expires now.
+  a setting: every token issued so far expires now (or only the token ids given as
+  ``"expire_tokens": ["<id>", ...]``, so other clients of a shared server keep theirs).
 - ``DELETE`` clears every fault (204).
 """
 
@@ -78,6 +79,11 @@ def faults(request: HttpRequest) -> HttpResponse:
     if not isinstance(body, dict):
         return JsonResponse({"error": "the body must be a JSON object"}, status=400)
     expire = body.pop("expire_tokens", False)
+    if not (
+        isinstance(expire, bool)
+        or (isinstance(expire, list) and all(isinstance(i, str) for i in expire))
+    ):
+        return JsonResponse({"error": "expire_tokens is true or a list of token ids"}, status=400)
     for name, value in body.items():
         problem = _invalid(name, value)
         if problem:
@@ -87,7 +93,8 @@ def faults(request: HttpRequest) -> HttpResponse:
         setattr(config, name, value)
     config.save()
     if expire:
-        Token.objects.filter(expires_at__gt=timezone.now()).update(
-            expires_at=timezone.now() - timedelta(seconds=1)
-        )
+        live = Token.objects.filter(expires_at__gt=timezone.now())
+        if isinstance(expire, list):
+            live = live.filter(id__in=expire)
+        live.update(expires_at=timezone.now() - timedelta(seconds=1))
     return JsonResponse(fault_body(config))
