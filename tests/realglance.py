@@ -3,8 +3,9 @@
 Glance (PyPI ``glance``, pinned in tests/realglance/requirements.txt) lives in its own venv,
 ``.cache/glance-venv``, built by scripts/install-glance and reused until the pins change. Each
 run writes glance-api.conf and api-paste.ini into a temporary directory, creates the SQLite
-schema (db_sync) and serves ``glance.wsgi.api:application`` under gunicorn on a free loopback
-port: SQLite, the filesystem store, one process with one thread (SQLite takes one writer).
+schema (db_sync once per venv; later runs copy that empty database) and serves
+``glance.wsgi.api:application`` under gunicorn on a free loopback port: SQLite, the filesystem
+store, one process with one thread (SQLite takes one writer).
 
 Identity comes from tests/realglance/fakeauth.py: the token ``user:project:role,role`` becomes the
 headers keystonemiddleware would set, so several projects can act; the secure-RBAC policy
@@ -18,6 +19,7 @@ When Glance cannot be installed the fixture skips, except with ``CI=true``, wher
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,18 +133,13 @@ def _glance_env(etc: Path) -> dict[str, str]:
     return env
 
 
-def start_glance(
-    work_dir: Path, *, venv: Path | None = None, timeout: float = 60.0, attempts: int = 3
-) -> RealGlance:
-    """Install if needed, configure, db_sync and start Glance; wait for /healthcheck."""
-    timings: dict[str, float] = {}
-    if venv is None:
-        venv, timings["install"] = install_glance()
-    work_dir = Path(work_dir)
-    etc = write_config(work_dir)
-    env = _glance_env(etc)
-
-    started = time.monotonic()
+def _create_schema(venv: Path, etc: Path, work_dir: Path, env: dict[str, str]) -> None:
+    """db_sync once per venv, then copy that empty database (milliseconds instead of seconds)."""
+    pristine = venv / "glance-empty.sqlite"
+    target = work_dir / "glance.sqlite"
+    if pristine.exists():
+        shutil.copyfile(pristine, target)
+        return
     sync = subprocess.run(
         [str(venv / "bin" / "glance-manage"), "--config-file", str(etc / "glance-api.conf")]
         + ["db_sync"],
@@ -153,6 +150,24 @@ def start_glance(
     )
     if sync.returncode != 0:
         raise RuntimeError(f"glance-manage db_sync failed:\n{sync.stdout}\n{sync.stderr}"[-4000:])
+    partial = pristine.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copyfile(target, partial)
+    partial.replace(pristine)
+
+
+def start_glance(
+    work_dir: Path, *, venv: Path | None = None, timeout: float = 60.0, attempts: int = 3
+) -> RealGlance:
+    """Install if needed, configure, create the schema, start Glance, wait for /healthcheck."""
+    timings: dict[str, float] = {}
+    if venv is None:
+        venv, timings["install"] = install_glance()
+    work_dir = Path(work_dir)
+    etc = write_config(work_dir)
+    env = _glance_env(etc)
+
+    started = time.monotonic()
+    _create_schema(venv, etc, work_dir, env)
     timings["db_sync"] = time.monotonic() - started
 
     log_path = work_dir / "log" / "gunicorn.log"
