@@ -34,6 +34,8 @@ for name, project_name, roles in [
 class Api:
     """One project's Glance caller: plain requests with its token and JSON errors."""
 
+    created: list[str] = []  # every image made by create(), for the cleanup fixture
+
     def __init__(self, cloud: LocalCloud, user: str, project: str) -> None:
         self.cloud = cloud
         self.user = user
@@ -101,6 +103,7 @@ class Api:
         body.setdefault("name", f"test-{uuid.uuid4().hex[:8]}")
         resp = self.post("/v2/images", json=body)
         assert resp.status_code == 201, resp.text
+        Api.created.append(resp.json()["id"])
         return resp.json()
 
     def upload(self, image_id: str, data: Any, **kwargs: Any) -> requests.Response:
@@ -157,6 +160,22 @@ def faults(cloud: LocalCloud) -> Iterator[LocalCloud]:
     cloud.clear_faults()
     yield cloud
     cloud.clear_faults()
+
+
+@pytest.fixture
+def cleanup(admin: Api) -> Iterator[None]:
+    """Delete the images a test made with Api.create (the session's server is shared with
+    other modules that count images). Use with pytest.mark.usefixtures("cleanup")."""
+    start = len(Api.created)
+    yield
+    for image_id in Api.created[start:]:
+        resp = admin.delete(f"/v2/images/{image_id}")
+        if resp.status_code == 403:  # protected
+            admin.patch(
+                f"/v2/images/{image_id}", [{"op": "replace", "path": "/protected", "value": False}]
+            )
+            admin.delete(f"/v2/images/{image_id}")
+    del Api.created[start:]
 
 
 @pytest.fixture

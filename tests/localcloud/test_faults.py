@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
 from tests.localcloud.conftest import Api
 from tests.localcloud_server import start_localcloud
+
+pytestmark = pytest.mark.usefixtures("cleanup")
 
 
 def test_the_endpoint_needs_the_admin_token(cloud):

@@ -6,9 +6,12 @@ from __future__ import annotations
 import hashlib
 import os
 
+import pytest
 import requests
 
 from tests.localcloud.conftest import Api
+
+pytestmark = pytest.mark.usefixtures("cleanup")
 
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 

@@ -19,6 +19,8 @@ import requests
 from tests.localcloud.conftest import Api
 from tests.localcloud_server import LocalCloud, start_localcloud
 
+pytestmark = pytest.mark.usefixtures("cleanup")
+
 
 def wait_for_status(api: Api, image_id: str, status: str, timeout: float = 10) -> dict:
     deadline = time.monotonic() + timeout

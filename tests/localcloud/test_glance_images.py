@@ -9,6 +9,8 @@ import requests
 
 from tests.localcloud.conftest import Api
 
+pytestmark = pytest.mark.usefixtures("cleanup")
+
 
 def message(resp: requests.Response) -> str:
     return resp.json()["message"]

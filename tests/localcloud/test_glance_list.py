@@ -10,6 +10,8 @@ import pytest
 
 from tests.localcloud.conftest import Api
 
+pytestmark = pytest.mark.usefixtures("cleanup")
+
 
 @pytest.fixture(scope="module")
 def suite(owner: Api) -> Iterator[dict]:

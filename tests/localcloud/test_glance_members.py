@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from tests.localcloud.conftest import Api
+
+pytestmark = pytest.mark.usefixtures("cleanup")
 
 
 def test_the_seeded_projects_share_and_accept_through_the_api_alone(owner: Api, partner: Api):

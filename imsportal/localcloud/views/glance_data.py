@@ -34,6 +34,7 @@ CHUNK = 4 * 1024 * 1024  # large reads: fewer Python turns per GiB, hashing rele
 HEAD = 64 * 1024  # enough of the start of the data to recognise every disk format
 NO_FORMATS = "Properties disk_format, container_format must be set prior to saving data."
 DISCONNECTED = "Client disconnected before sending all data to backend"
+DRAIN_LIMIT = 64 * 1024 * 1024
 # Two hashing threads shared by all uploads: md5 and sha512 run beside the disk write.
 _hashers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lc-hash")
 
@@ -121,14 +122,36 @@ def _drop_connection(request: HttpRequest) -> None:
         pass
 
 
+def _is_chunked(request: HttpRequest) -> bool:
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+def _body(request: HttpRequest) -> IO[bytes]:
+    # Django bounds its stream by CONTENT_LENGTH (0 for chunked bodies), so a chunked
+    # body is read from the WSGI input, which gunicorn de-chunks.
+    return request.environ["wsgi.input"] if _is_chunked(request) else request
+
+
+def _drain(request: HttpRequest) -> None:
+    """Read and discard what is left of a refused body (up to DRAIN_LIMIT), so a client
+    that sends its whole body before reading the answer gets the 413, not a reset."""
+    left = DRAIN_LIMIT
+    try:
+        while left > 0:
+            chunk = _body(request).read(min(CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+    except Exception:  # the client went away; nothing to answer
+        return
+
+
 def _stream(
     request: HttpRequest, image: Image, target: Path, expected: int | None, drop_after: int | None
 ) -> tuple[int, str, str, bytes]:
     """Copy the body into ``target``; returns (size, md5, sha512, first bytes)."""
-    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    # Django bounds its stream by CONTENT_LENGTH (0 for chunked bodies), so a chunked
-    # body is read from the WSGI input, which gunicorn de-chunks.
-    stream: IO[bytes] = request.environ["wsgi.input"] if chunked else request
+    chunked = _is_chunked(request)
+    stream = _body(request)
     md5 = hashlib.md5(usedforsecurity=False)
     sha = hashlib.sha512()
     head = b""
@@ -189,6 +212,7 @@ def upload_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
         return glance_error(request, e.status, e.message)
     for value in (length, declared):
         if value is not None and value > settings.MAX_IMAGE_SIZE:
+            _drain(request)
             return glance_error(
                 request,
                 413,
@@ -222,6 +246,8 @@ def upload_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
         _reset_to_queued(image.pk)
         if e.drop:
             _drop_connection(request)
+        elif e.status == 413:
+            _drain(request)
         return glance_error(request, e.status, e.message)
     except Exception:
         # The client went away (short read, truncated chunked body, reset socket).
