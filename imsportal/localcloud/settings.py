@@ -8,10 +8,11 @@ from pathlib import Path
 
 from imsportal.env import envint, envstr, persistent_secret
 
-DATA_DIR = Path(
-    envstr("LOCALCLOUD_DATA_DIR")
-    or Path(__file__).resolve().parent.parent.parent / "var" / "localcloud"
-).resolve()
+# The same default as the portal's LOCALCLOUD_DATA_DIR: inside the portal's data directory.
+_PORTAL_DATA_DIR = Path(
+    envstr("IMSPORTAL_DATA_DIR") or Path(__file__).resolve().parent.parent.parent / "var"
+)
+DATA_DIR = Path(envstr("LOCALCLOUD_DATA_DIR") or _PORTAL_DATA_DIR / "localcloud").resolve()
 IMAGES_DIR = DATA_DIR / "images"
 OBJECTS_DIR = DATA_DIR / "objects"
 
