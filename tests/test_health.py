@@ -1,5 +1,7 @@
 """/healthz reports each part ok or failing with a reason, and never shows secrets."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.localcloud_server import free_port
@@ -44,13 +46,27 @@ def test_cloud_refusing_credentials(healthz, settings, localcloud):
     assert "HTTP 401" in body["checks"]["cloud"]["reason"]
 
 
-def test_no_worker_is_reported(healthz, settings, cloud_settings):
-    settings.HEALTH_WORKER_TIMEOUT = 0.3
+def test_no_worker_is_reported(healthz, settings, cloud_settings, tmp_path):
+    """Ping on a broker no worker listens to (even if the session's worker is running)."""
     from imsportal.celery import app
 
-    if app.control.ping(timeout=0.3):
-        pytest.skip("a worker from another test is still running")
-    status, body, _ = healthz()
+    settings.HEALTH_WORKER_TIMEOUT = 0.3
+    folders = {
+        name: str(tmp_path / name)
+        for name in ("data_folder_in", "processed_folder", "control_folder")
+    }
+    for folder in folders.values():
+        Path(folder).mkdir()
+    saved = (app.conf.broker_url, app.conf.broker_transport_options, app._pool)
+    app.conf.broker_url = "filesystem://"
+    app.conf.broker_transport_options = {**folders, "data_folder_out": folders["data_folder_in"]}
+    app._pool = None
+    try:
+        status, body, _ = healthz()
+    finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app.conf.broker_url, app.conf.broker_transport_options, app._pool = saved
     assert status == 503
     assert body["checks"]["worker"] == {"ok": False, "reason": "no worker answered a ping"}
 
