@@ -18,7 +18,9 @@ def test_login_then_see_demo_images(page, live_server, login, cloud_settings):
     table = page.locator("#image-rows table")
     expect(table).to_contain_text("cirros-0.6.2")
     expect(table).to_contain_text("ubuntu-24.04-server")
-    expect(page.get_by_role("link", name="Images")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Images", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
 
 
 def test_wrong_password_shows_an_error(page, live_server, make_user):
