@@ -46,9 +46,11 @@ def test_cloud_refusing_credentials(healthz, settings, localcloud):
     assert "HTTP 401" in body["checks"]["cloud"]["reason"]
 
 
-def test_no_worker_is_reported(healthz, settings, cloud_settings, tmp_path):
+def test_no_worker_is_reported(healthz, settings, cloud_settings, tmp_path, monkeypatch):
     """Ping on a broker no worker listens to (even if the session's worker is running)."""
     from imsportal.celery import app
+
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery lets it win over conf
 
     settings.HEALTH_WORKER_TIMEOUT = 0.3
     folders = {
@@ -71,8 +73,10 @@ def test_no_worker_is_reported(healthz, settings, cloud_settings, tmp_path):
     assert body["checks"]["worker"] == {"ok": False, "reason": "no worker answered a ping"}
 
 
-def test_broker_down_is_reported_without_its_url(healthz, cloud_settings):
+def test_broker_down_is_reported_without_its_url(healthz, cloud_settings, monkeypatch):
     from imsportal.celery import app
+
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery lets it win over conf
 
     saved = app.conf.broker_url
     port = free_port()
