@@ -8,6 +8,12 @@ peak RSS growth (VmHWM after the upload minus VmHWM after authenticating).
     .venv/bin/python bench/upload.py --size 4G --runs 2 --glance
 
 Targets: client/curl throughput ratio >= 0.9, RSS growth < 50 MB (also for 4 GiB).
+
+Client and server share this machine. Both hash every byte (MD5 + SHA-512), so on a small
+machine they fight for the same cores while curl hashes nothing: that measures the machine,
+not the client. By default the server is pinned to the first half of the CPUs and the
+uploader (client or curl alike) to the other half, as if they were separate hosts;
+``--no-pin`` lets them share.
 """
 
 from __future__ import annotations
@@ -63,6 +69,26 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
+SERVER_CPUS: set[int] = set()
+UPLOADER_CPUS: set[int] = set()
+
+
+def split_cpus(pin: bool) -> None:
+    """Give the server (started after this) and the uploaders disjoint CPU sets."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or len(cpus) < 2:
+        return
+    half = len(cpus) // 2
+    SERVER_CPUS.update(cpus[:half])
+    UPLOADER_CPUS.update(cpus[half:])
+    os.sched_setaffinity(0, SERVER_CPUS)  # servers started from here inherit it
+
+
+def on_uploader_cpus() -> None:
+    if UPLOADER_CPUS:
+        os.sched_setaffinity(0, UPLOADER_CPUS)
+
+
 def make_file(path: Path, size: int) -> None:
     block = os.urandom(4 * MiB)
     with path.open("wb") as f:
@@ -88,6 +114,7 @@ class Target:
             cwd=BASE_DIR,
             capture_output=True,
             text=True,
+            preexec_fn=on_uploader_cpus,  # noqa: PLW1509 - no threads in this process yet
         )
         if out.returncode != 0:
             raise RuntimeError(f"client upload failed: {out.stderr[-3000:]}")
@@ -123,6 +150,7 @@ class Target:
             ],
             capture_output=True,
             text=True,
+            preexec_fn=on_uploader_cpus,  # noqa: PLW1509 - no threads in this process yet
         )
         elapsed = time.perf_counter() - started
         status = out.stdout.strip()
@@ -196,14 +224,18 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--glance", action="store_true", help="also against a real Glance")
     parser.add_argument("--no-localcloud", action="store_true")
+    parser.add_argument("--no-pin", action="store_true", help="let server and uploader share CPUs")
     args = parser.parse_args()
     size = parse_size(args.size)
+    split_cpus(not args.no_pin)
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
         work = Path(tmp)
         path = work / "disk.raw"
         make_file(path, size)
         print(f"file: {size / MiB:.0f} MiB, {args.runs} runs, client and curl alternating")
+        if SERVER_CPUS:
+            print(f"CPUs: server {sorted(SERVER_CPUS)}, uploader {sorted(UPLOADER_CPUS)}")
         factories = [] if args.no_localcloud else [localcloud_target]
         if args.glance:
             factories.append(glance_target)
