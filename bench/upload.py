@@ -1,10 +1,11 @@
 """Upload throughput and memory: ``conn.image.upload_image`` against ``curl -T``.
 
-Uploads the same generated file to the same endpoint, alternating client and curl, several
-runs in one process run; each client upload runs in a fresh subprocess that reports its own
+Uploads the same generated file to the same endpoint, alternating client and curl (after
+one uncounted warm-up upload, and swapping who goes first each run), several runs in one
+process run; each client upload runs in a fresh subprocess that reports its own
 peak RSS growth (VmHWM after the upload minus VmHWM after authenticating).
 
-    .venv/bin/python bench/upload.py --size 1G --runs 3
+    .venv/bin/python bench/upload.py --size 1G --runs 4
     .venv/bin/python bench/upload.py --size 4G --runs 2 --glance
 
 Targets: client/curl throughput ratio >= 0.9, RSS growth < 50 MB (also for 4 GiB).
@@ -190,11 +191,17 @@ def glance_target(work: Path) -> tuple[Target, object]:
 
 def run(target: Target, path: Path, size: int, runs: int) -> dict:
     client, curl, growth = [], [], []
+    target.curl_upload(path)  # warm-up, not counted: the first upload of a run is slower
     for n in range(runs):
-        c = target.client_upload(path)
-        if c["size"] != size:
-            raise RuntimeError(f"client upload stored {c['size']} bytes, expected {size}")
-        k = target.curl_upload(path)
+        # Alternate who goes first, so drift in the machine's load hits both alike.
+        order = ("client", "curl") if n % 2 == 0 else ("curl", "client")
+        for who in order:
+            if who == "client":
+                c = target.client_upload(path)
+                if c["size"] != size:
+                    raise RuntimeError(f"client upload stored {c['size']} bytes, expected {size}")
+            else:
+                k = target.curl_upload(path)
         client.append(size / MiB / c["seconds"])
         curl.append(size / MiB / k["seconds"])
         growth.append(c["rss_growth"] / MiB)
@@ -221,7 +228,7 @@ def run(target: Target, path: Path, size: int, runs: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="1G", help="file size, e.g. 200M, 1G, 4G")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--glance", action="store_true", help="also against a real Glance")
     parser.add_argument("--no-localcloud", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="let server and uploader share CPUs")
