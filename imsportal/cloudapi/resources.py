@@ -29,6 +29,15 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+def id_of(value: Any) -> str:
+    """An id from an id string or a resource (``Image``, ``Member``) or its dict."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return value.get("id") or value.get("member_id") or ""
+    return value.id
+
+
 def _bool(value: Any) -> bool:
     """IMS sends most booleans as strings: "true", "True", "false"."""
     if isinstance(value, str):
