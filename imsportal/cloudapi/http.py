@@ -40,6 +40,15 @@ _STATUS_ERRORS: dict[int, type[exc.ApiError]] = {
 _TAGS = re.compile(r"<[^>]+>")
 
 
+def query_value(value: Any) -> Any:
+    """Query values as Glance and IMS want them: lowercase booleans, lists repeated."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple | set):
+        return [query_value(v) for v in value]
+    return value
+
+
 def request_id_of(resp: requests.Response) -> str | None:
     """The request id a Glance, Keystone or IMS response carries (header, else JSON body)."""
     rid = (

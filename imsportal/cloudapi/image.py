@@ -16,7 +16,7 @@ from typing import IO, Any, NamedTuple
 from urllib.parse import parse_qs, quote, urlsplit
 
 from imsportal.cloudapi import exceptions as exc
-from imsportal.cloudapi.http import HttpClient, request_id_of
+from imsportal.cloudapi.http import HttpClient, query_value, request_id_of
 from imsportal.cloudapi.members import ImageMembers
 from imsportal.cloudapi.resources import Image, id_of
 from imsportal.cloudapi.tags import ImageTags
@@ -57,17 +57,8 @@ def _looks_like_id(value: str) -> bool:
     return bool(_UUID.match(value))
 
 
-def _wire(value: Any) -> Any:
-    """Query values as Glance wants them: lowercase booleans, lists repeated."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple | set):
-        return [_wire(v) for v in value]
-    return value
-
-
 def _query(query: dict[str, Any]) -> dict[str, Any]:
-    return {_WIRE_NAMES.get(k, k): _wire(v) for k, v in query.items() if v is not None}
+    return {_WIRE_NAMES.get(k, k): query_value(v) for k, v in query.items() if v is not None}
 
 
 def _pointer(name: str) -> str:

@@ -10,20 +10,12 @@ from typing import Any
 from urllib.parse import quote
 
 from imsportal.cloudapi import exceptions as exc
-from imsportal.cloudapi.http import HttpClient
+from imsportal.cloudapi.http import HttpClient, query_value
 from imsportal.cloudapi.resources import CloudImage, Job
 
 # IMS's own default page size for GET /v2/cloudimages.
 DEFAULT_PAGE_SIZE = 500
 _VERSION_SUFFIX = re.compile(r"/v[12](\.\d+)?(/[0-9a-fA-F]{32})?/?$")
-
-
-def _wire(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple | set):
-        return [_wire(v) for v in value]
-    return value
 
 
 class ImsProxy:
@@ -70,7 +62,7 @@ class ImsProxy:
         limit = query.pop("limit", None)
         limit = None if limit is None else int(limit)
         page_size = int(query.pop("page_size", None) or min(limit or DEFAULT_PAGE_SIZE, 500))
-        params = {k: _wire(v) for k, v in query.items() if v is not None}
+        params = {k: query_value(v) for k, v in query.items() if v is not None}
         return self._paginate(params, limit, page_size)
 
     def _paginate(
