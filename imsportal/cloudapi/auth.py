@@ -19,24 +19,12 @@ from imsportal.cloudapi.http import _reason, raise_from_response
 MIN_TOKEN_LIFE = timedelta(seconds=120)
 
 
-class StaticTokenAuth:
-    """A token and endpoints given by the caller; nothing to refresh.
-
-    Args:
-        token: the token sent as ``X-Auth-Token``.
-        endpoints: service type -> endpoint, e.g. ``{"image": "http://glance:9292"}``.
-        project_id: the project the token is scoped to (needed by ``get_job``).
-    """
+class ConfiguredEndpoints:
+    """Endpoints given by the caller and nothing to refresh: the part ``StaticTokenAuth``
+    and ``AkSkAuth`` (signing.py) share. Subclasses set ``endpoints``."""
 
     can_reauthenticate = False
-
-    def __init__(self, token: str, endpoints: dict[str, str], project_id: str = ""):
-        self.token = token
-        self.endpoints = {k: v for k, v in endpoints.items() if v}
-        self.project_id = project_id
-
-    def headers_for(self, prepared: requests.PreparedRequest) -> dict[str, str]:
-        return {"X-Auth-Token": self.token}
+    endpoints: dict[str, str]
 
     def invalidate(self) -> None:
         pass
@@ -48,6 +36,24 @@ class StaticTokenAuth:
             raise exc.EndpointNotFound(
                 f"No endpoint configured for service {service_type!r}"
             ) from None
+
+
+class StaticTokenAuth(ConfiguredEndpoints):
+    """A token and endpoints given by the caller; nothing to refresh.
+
+    Args:
+        token: the token sent as ``X-Auth-Token``.
+        endpoints: service type -> endpoint, e.g. ``{"image": "http://glance:9292"}``.
+        project_id: the project the token is scoped to (needed by ``get_job``).
+    """
+
+    def __init__(self, token: str, endpoints: dict[str, str], project_id: str = ""):
+        self.token = token
+        self.endpoints = {k: v for k, v in endpoints.items() if v}
+        self.project_id = project_id
+
+    def headers_for(self, prepared: requests.PreparedRequest) -> dict[str, str]:
+        return {"X-Auth-Token": self.token}
 
 
 class PasswordAuth:

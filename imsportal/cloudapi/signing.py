@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import requests
 
-from imsportal.cloudapi import exceptions as exc
+from imsportal.cloudapi.auth import ConfiguredEndpoints
 
 ALGORITHM = "SDK-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -76,7 +76,7 @@ def signature(secret_key: str, to_sign: str) -> str:
     return hmac.new(secret_key.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-class AkSkAuth:
+class AkSkAuth(ConfiguredEndpoints):
     """Signs each request with an access key / secret key pair; nothing to refresh.
 
     Args:
@@ -87,8 +87,6 @@ class AkSkAuth:
         security_token: for temporary credentials (``X-Security-Token``).
         now: the clock (tests).
     """
-
-    can_reauthenticate = False
 
     def __init__(
         self,
@@ -111,17 +109,6 @@ class AkSkAuth:
 
     def __repr__(self) -> str:  # never show the secret key
         return f"AkSkAuth(ak={self.ak!r}, project_id={self.project_id!r})"
-
-    def invalidate(self) -> None:
-        pass
-
-    def endpoint(self, service_type: str) -> str:
-        try:
-            return self.endpoints[service_type].rstrip("/")
-        except KeyError:
-            raise exc.EndpointNotFound(
-                f"No endpoint configured for service {service_type!r}"
-            ) from None
 
     def headers_for(self, prepared: requests.PreparedRequest) -> dict[str, str]:
         """The headers that sign ``prepared``: X-Sdk-Date, Host, X-Project-Id, Authorization."""
