@@ -94,11 +94,18 @@ def glance_error(
     return resp
 
 
-def keystone_error(status: int, message: str, public_url: str = "") -> JsonResponse:
-    title = REASONS.get(status, "Error")
+def keystone_error(
+    status: int, message: str, public_url: str = "", title: str | None = None
+) -> JsonResponse:
+    title = title or REASONS.get(status, "Error")
     resp = JsonResponse(
         {"error": {"code": status, "title": title, "message": message}}, status=status
     )
     if status == 401:
         resp["WWW-Authenticate"] = f'Keystone uri="{public_url}/identity"'
     return resp
+
+
+def ims_error(status: int, code: str, message: str) -> JsonResponse:
+    """IMS's ``{"error": {"code": "IMG.xxxx", "message": …}}``."""
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)

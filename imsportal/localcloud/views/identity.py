@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from imsportal.localcloud.auth import valid_token
 from imsportal.localcloud.models import Project, RoleAssignment, Token, User
+from imsportal.localcloud.views.errors import keystone_error
 
 __all__ = ["catalog", "token_body", "valid_token"]  # valid_token: imported by the Glance views
 
@@ -39,13 +40,9 @@ class Unauthorized(Exception):
 
 
 def error(status: int, message: str) -> JsonResponse:
+    # TITLES, not errors.REASONS: a 405 here has always been titled "Error".
     title = TITLES.get(status, "Error")
-    resp = JsonResponse(
-        {"error": {"code": status, "title": title, "message": message}}, status=status
-    )
-    if status == 401:
-        resp["WWW-Authenticate"] = f'Keystone uri="{settings.PUBLIC_URL}/identity"'
-    return resp
+    return keystone_error(status, message, settings.PUBLIC_URL, title=title)
 
 
 def _ts(value: datetime) -> str:
