@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from imsportal.localcloud.views.glance import STORE_ID, Caller
+from imsportal.localcloud.views.glance import BASE_FIELDS, STORE_ID, Caller
 
 DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop")
 CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
@@ -37,21 +37,9 @@ READ_ONLY = frozenset(
     }
 )
 RESERVED = frozenset({"location", "locations", "deleted", "deleted_at"})
-# Base attributes that always appear in the image document (PATCH cannot remove them).
-BASE_SETTABLE = frozenset(
-    {
-        "name",
-        "visibility",
-        "protected",
-        "os_hidden",
-        "owner",
-        "container_format",
-        "disk_format",
-        "min_disk",
-        "min_ram",
-        "tags",
-    }
-)
+# Base attributes that always appear in the image document (PATCH cannot remove them):
+# name, visibility, protected, os_hidden, owner, the formats, min_disk, min_ram and tags.
+BASE_SETTABLE = frozenset(BASE_FIELDS) - READ_ONLY - {"id"}
 TAG_QUOTA = 128
 PROPERTY_QUOTA = 128
 MAX_LEN = 255
