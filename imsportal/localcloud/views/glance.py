@@ -172,7 +172,7 @@ def not_found(request: HttpRequest) -> HttpResponse:
 # Visibility
 
 
-def _member_exists(project: str, statuses: tuple[str, ...] | None = None) -> Exists:
+def member_exists(project: str, statuses: tuple[str, ...] | None = None) -> Exists:
     members = ImageMember.objects.filter(image=OuterRef("pk"), member_id=project)
     if statuses is not None:
         members = members.filter(status__in=statuses)
@@ -187,7 +187,7 @@ def shown_q(caller: Caller) -> Q:
     return (
         Q(visibility__in=("public", "community"))
         | Q(owner=caller.project)
-        | (Q(visibility="shared") & _member_exists(caller.project))
+        | (Q(visibility="shared") & member_exists(caller.project))
     )
 
 
@@ -198,7 +198,7 @@ def listed_q(caller: Caller, visibility: str | None, member_status: str) -> Q:
         # Admins see everything; member_status means nothing to them.
         return Q() if visibility in (None, "all") else Q(visibility=visibility)
     mine = Q(owner=caller.project)
-    shared_with_me = Q(visibility="shared") & _member_exists(caller.project, statuses) & ~mine
+    shared_with_me = Q(visibility="shared") & member_exists(caller.project, statuses) & ~mine
     if visibility is None:
         return Q(visibility="public") | mine | shared_with_me
     if visibility == "all":
@@ -253,8 +253,9 @@ BASE_FIELDS = (
 )
 
 
-def image_body(image: Image) -> dict:
-    body = {
+def base_body(image: Image) -> dict:
+    """The image's base fields and links, without stores or properties (IMS starts here)."""
+    return {
         "id": image.id,
         "name": image.name,
         "status": image.status,
@@ -278,6 +279,10 @@ def image_body(image: Image) -> dict:
         "file": f"/v2/images/{image.id}/file",
         "schema": "/v2/schemas/image",
     }
+
+
+def image_body(image: Image) -> dict:
+    body = base_body(image)
     if image.status in ("active", "deactivated") and image.size is not None:
         body["stores"] = STORE_ID  # multi-store with one filesystem store, as observed
     body.update(image.properties)
