@@ -12,8 +12,12 @@ from imsportal.localcloud.views import (
     glance_schemas,
     identity,
     ims,
+    ims_create,
+    ims_jobs,
+    ims_update,
 )
 from imsportal.localcloud.views.glance import glance_route
+from imsportal.localcloud.views.ims import ims_route
 
 IMAGE = "image/v2/images/<str:image_id>"
 
@@ -67,6 +71,20 @@ glance_urls = [
     path("image/v2/info/import", glance_route(GET=glance_schemas.info_import)),
 ]
 
+# IMS: reads need a role in the project; the methods in ``writes`` need member or admin.
+ims_urls = [
+    path("image/v2/cloudimages", ims_route(GET=ims.list_cloudimages)),
+    path(
+        "image/v2/cloudimages/action",
+        ims_route(writes=("POST",), POST=ims_create.create_cloudimage),
+    ),
+    path(
+        "image/v2/cloudimages/<str:image_id>",
+        ims_route(writes=("PATCH",), PATCH=ims_update.update_cloudimage),
+    ),
+    path("image/v1/<str:project_id>/jobs/<str:job_id>", ims_route(GET=ims_jobs.show_job)),
+]
+
 # Last: every other /image path. Routes for /image added elsewhere go above these.
 fallback_urls = [
     re_path(r"^image/v2(?:/.*)?$", glance.not_found),
@@ -82,10 +100,7 @@ urlpatterns = [
     path("identity/v3/auth/catalog", identity.auth_catalog),
     path("identity", identity.versions),
     path("identity/", identity.versions),
-    path("image/v2/cloudimages", ims.cloudimages),
-    path("image/v2/cloudimages/action", ims.cloudimage_action),
-    path("image/v2/cloudimages/<str:image_id>", ims.cloudimage),
-    path("image/v1/<str:project_id>/jobs/<str:job_id>", ims.job),
+    *ims_urls,
     *glance_urls,
     path("_admin/faults", faults.faults),
     *fallback_urls,

@@ -1,5 +1,5 @@
 """IMS asynchronous jobs: create an image from a server's system disk or from an object in a
-bucket (reference ims.md §3.1, §3.3, §4).
+bucket (reference ims.md §3.1, §3.3, §4), and ``GET /v1/{project_id}/jobs/{job_id}``.
 
 A job is INIT for the first third of LOCALCLOUD_IMS_JOB_SECONDS, then RUNNING with a
 growing ``process_percent``; once its time is up the work is done exactly once (under a
@@ -21,10 +21,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from imsportal.env import envfloat
-from imsportal.localcloud.models import Bucket, Image, Job, Server
+from imsportal.localcloud.models import Bucket, Image, Job, Server, Token
+from imsportal.localcloud.views.errors import ims_error
 from imsportal.localcloud.views.ims_disks import sniff
 
 log = logging.getLogger(__name__)
@@ -218,3 +220,45 @@ def ensure_runner() -> None:
         if _runner is None or not _runner.is_alive():
             _runner = threading.Thread(target=_run_forever, name="ims-jobs", daemon=True)
             _runner.start()
+
+
+# ---------------------------------------------------------------------------------------
+# GET /v1/{project_id}/jobs/{job_id}
+
+
+def _job_ts(value: datetime | None) -> str | None:
+    return (
+        value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        if value
+        else None
+    )
+
+
+def job_body(job: Job) -> dict[str, Any]:
+    current = state(job)
+    entities: dict[str, Any] = {"image_name": job.params.get("name", "")}
+    if current.status == "SUCCESS":
+        entities["image_id"] = job.image_id
+    if current.status != "FAIL":
+        entities["process_percent"] = current.percent
+    return {
+        "job_id": job.id,
+        "job_type": job.job_type,
+        "status": current.status,
+        "begin_time": _job_ts(job.begin_time),
+        "end_time": _job_ts(job.end_time),
+        "error_code": job.error_code,
+        "fail_reason": job.fail_reason,
+        "entities": entities,
+    }
+
+
+def show_job(request: HttpRequest, caller: Token, project_id: str, job_id: str) -> HttpResponse:
+    if project_id != caller.project_id:
+        return ims_error(
+            403, "IMG.0026", "The project in the URL is not the project of the credentials."
+        )
+    job = Job.objects.filter(id=job_id, project_id=project_id).first()
+    if job is None:
+        return ims_error(404, "IMG.0017", f"The job {job_id} does not exist.")
+    return JsonResponse(job_body(refresh(job)))
