@@ -20,30 +20,15 @@ class Connection:
     Args:
         auth: ``PasswordAuth``, ``StaticTokenAuth`` or ``AkSkAuth``.
         session: a ``requests.Session`` to share (one pool per process is enough).
-        connect_timeout, read_timeout: seconds; always applied.
-        retries: retries of transient failures on idempotent requests.
-        **http_options: ``backoff``, ``max_backoff``, ``sleep`` for ``HttpClient``.
+        **http_options: keywords for ``HttpClient``, which holds their defaults:
+            ``connect_timeout``, ``read_timeout``: seconds (5 and 60); always applied.
+            ``retries``: retries of transient failures on idempotent requests (3).
+            ``backoff``, ``max_backoff``, ``sleep``.
     """
 
-    def __init__(
-        self,
-        auth,
-        *,
-        session: requests.Session | None = None,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 60.0,
-        retries: int = 3,
-        **http_options: Any,
-    ):
+    def __init__(self, auth, *, session: requests.Session | None = None, **http_options: Any):
         self.auth = auth
-        self.http = HttpClient(
-            auth,
-            session=session,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            retries=retries,
-            **http_options,
-        )
+        self.http = HttpClient(auth, session=session, **http_options)
         self.image = ImageProxy(self.http, lambda: auth.endpoint("image"))
         self.ims = ImsProxy(self.http, self._ims_endpoint, lambda: auth.project_id)
 
