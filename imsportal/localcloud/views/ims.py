@@ -216,14 +216,8 @@ def _images_with_members(images: list[Image]) -> set[str]:
 
 IMAGE_TYPES = {"gold", "private", "shared", "market"}
 TIME_OPS = {"gt", "gte", "lt", "lte", "eq", "neq"}
-# Filters compared with the document's value (IMS attributes, derived or stored).
-DOC_FILTERS = (
-    "__isregistered",
-    "__os_type",
-    "__platform",
-    "__os_bit",
-    "__whole_image",
-    "__system__cmkid",
+# Feature flags that both filter a query and can be set through PATCH.
+SUPPORT_FLAGS = (
     "__support_kvm",
     "__support_xen",
     "__support_largememory",
@@ -233,6 +227,16 @@ DOC_FILTERS = (
     "__support_kvm_gpu_type",
     "__support_xen_hana",
     "__support_kvm_infiniband",
+)
+# Filters compared with the document's value (IMS attributes, derived or stored).
+DOC_FILTERS = (
+    "__isregistered",
+    "__os_type",
+    "__platform",
+    "__os_bit",
+    "__whole_image",
+    "__system__cmkid",
+    *SUPPORT_FLAGS,
     "virtual_env_type",
 )
 

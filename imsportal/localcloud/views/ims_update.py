@@ -14,20 +14,19 @@ from django.utils import timezone
 from imsportal.localcloud.models import Image, ImageMember, Token
 from imsportal.localcloud.views.errors import ims_error
 from imsportal.localcloud.views.glance import member_exists
-from imsportal.localcloud.views.ims import RESERVED, bad_request, cloudimage_body, json_body, live
+from imsportal.localcloud.views.ims import (
+    RESERVED,
+    SUPPORT_FLAGS,
+    bad_request,
+    cloudimage_body,
+    json_body,
+    live,
+)
 
 UPDATABLE = {
     "name",
     "__description",
-    "__support_kvm",
-    "__support_xen",
-    "__support_largememory",
-    "__support_diskintensive",
-    "__support_highperformance",
-    "__support_xen_gpu_type",
-    "__support_kvm_gpu_type",
-    "__support_xen_hana",
-    "__support_kvm_infiniband",
+    *SUPPORT_FLAGS,
     "__is_config_init",
     "enterprise_project_id",
     "min_ram",
