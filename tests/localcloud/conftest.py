@@ -36,10 +36,13 @@ class Api:
 
     created: list[str] = []  # every image made by create(), for the cleanup fixture
 
-    def __init__(self, cloud: LocalCloud, user: str, project: str) -> None:
+    def __init__(
+        self, cloud: LocalCloud, user: str, project: str, password: str | None = None
+    ) -> None:
         self.cloud = cloud
         self.user = user
         self.project = project
+        self.password = password or f"{user}-demo-password"
         self.session = requests.Session()
         self.login()
 
@@ -54,7 +57,7 @@ class Api:
                             "user": {
                                 "name": self.user,
                                 "domain": {"name": "Default"},
-                                "password": f"{self.user}-demo-password",
+                                "password": self.password,
                             }
                         },
                     },
@@ -134,24 +137,21 @@ def cloud(localcloud: LocalCloud) -> LocalCloud:
     return localcloud
 
 
-@pytest.fixture(scope="session")
-def owner(cloud: LocalCloud) -> Api:
-    return Api(cloud, "owner", "owner-project")
+def _caller(user: str, project: str):
+    """A session fixture: the Api of ``user`` scoped to ``project``."""
+
+    @pytest.fixture(scope="session")
+    def fixture(cloud: LocalCloud) -> Api:
+        return Api(cloud, user, project)
+
+    fixture.__doc__ = f"The Api of {user} in {project}."
+    return fixture
 
 
-@pytest.fixture(scope="session")
-def partner(cloud: LocalCloud) -> Api:
-    return Api(cloud, "partner", "partner-project")
-
-
-@pytest.fixture(scope="session")
-def third(cloud: LocalCloud) -> Api:
-    return Api(cloud, "lc-third", "third-project")
-
-
-@pytest.fixture(scope="session")
-def admin(cloud: LocalCloud) -> Api:
-    return Api(cloud, "lc-admin", "owner-project")
+owner = _caller("owner", "owner-project")
+partner = _caller("partner", "partner-project")
+third = _caller("lc-third", "third-project")  # member in third-project
+admin = _caller("lc-admin", "owner-project")  # admin in owner-project
 
 
 @pytest.fixture

@@ -49,36 +49,6 @@ SEEDED = {
 }
 
 
-class Ims(Api):
-    def __init__(self, cloud: LocalCloud, user: str, project: str, password: str) -> None:
-        self.password = password
-        super().__init__(cloud, user, project)
-
-    def login(self) -> None:
-        resp = requests.post(
-            f"{self.cloud.auth_url}/auth/tokens",
-            json={
-                "auth": {
-                    "identity": {
-                        "methods": ["password"],
-                        "password": {
-                            "user": {
-                                "name": self.user,
-                                "domain": {"name": "Default"},
-                                "password": self.password,
-                            }
-                        },
-                    },
-                    "scope": {"project": {"name": self.project, "domain": {"name": "Default"}}},
-                }
-            },
-            timeout=30,
-        )
-        assert resp.status_code == 201, resp.text
-        self.token = resp.headers["X-Subject-Token"]
-        self.project_id = resp.json()["token"]["project"]["id"]
-
-
 def cloudimages(api: Api, **params: str) -> list[dict]:
     resp = api.get("/v2/cloudimages", params=params)
     assert resp.status_code == 200, resp.text
@@ -122,7 +92,7 @@ def create(api: Api, **body) -> str:
 
 
 @pytest.fixture(scope="module")
-def ims(cloud: LocalCloud) -> Ims:
+def ims(cloud: LocalCloud) -> Api:
     cloud.manage(
         "localcloud_user",
         "ims-user",
@@ -146,16 +116,16 @@ def ims(cloud: LocalCloud) -> Ims:
         "ims-reader-pw",
     )
     cloud.manage("shell", "-c", SETUP)
-    return Ims(cloud, "ims-user", "ims-project", "ims-user-pw")
+    return Api(cloud, "ims-user", "ims-project", "ims-user-pw")
 
 
 @pytest.fixture(scope="module")
-def ims_reader(ims: Ims) -> Ims:
-    return Ims(ims.cloud, "ims-reader", "ims-project", "ims-reader-pw")
+def ims_reader(ims: Api) -> Api:
+    return Api(ims.cloud, "ims-reader", "ims-project", "ims-reader-pw")
 
 
 @pytest.fixture(scope="module")
-def made(ims: Ims) -> dict[str, dict]:
+def made(ims: Api) -> dict[str, dict]:
     """One image made from the server and one from a bucket object (jobs run together)."""
     jobs = {
         "server": create(
@@ -302,7 +272,7 @@ def test_requests_without_valid_credentials_get_the_gateway_401(cloud):
         assert resp.json()["request_id"].startswith("req-")
 
 
-def test_shared_images_by_member_status(ims: Ims, partner: Api):
+def test_shared_images_by_member_status(ims: Api, partner: Api):
     image = ims.create(disk_format="raw", container_format="bare", visibility="shared")
     assert (
         ims.post(
@@ -349,7 +319,7 @@ def patch(api: Api, image_id: str, ops) -> requests.Response:
     return api.request("PATCH", f"/v2/cloudimages/{image_id}", json=ops)
 
 
-def test_update_replace_add_remove(ims: Ims, made):
+def test_update_replace_add_remove(ims: Api, made):
     image_id = made["file"]["seen"][-1]["entities"]["image_id"]
     resp = patch(ims, image_id, [{"op": "replace", "path": "/name", "value": "renamed 1"}])
     assert resp.status_code == 200, resp.text
@@ -401,7 +371,7 @@ def test_update_replace_add_remove(ims: Ims, made):
     assert ims.image(image_id)["max_ram"] == "8192"
 
 
-def test_update_is_all_or_nothing(ims: Ims, made):
+def test_update_is_all_or_nothing(ims: Api, made):
     image_id = made["file"]["seen"][-1]["entities"]["image_id"]
     before = cloudimages(ims, id=image_id)[0]
     resp = patch(
@@ -439,12 +409,12 @@ def test_update_is_all_or_nothing(ims: Ims, made):
         ([], "IMG.0007"),
     ],
 )
-def test_bad_updates_are_400_with_ims_codes(ims: Ims, made, ops, code):
+def test_bad_updates_are_400_with_ims_codes(ims: Api, made, ops, code):
     image_id = made["server"]["seen"][-1]["entities"]["image_id"]
     assert_ims_error(patch(ims, image_id, ops), 400, code)
 
 
-def test_update_errors_about_the_image_and_the_caller(ims: Ims, ims_reader: Ims, owner: Api):
+def test_update_errors_about_the_image_and_the_caller(ims: Api, ims_reader: Api, owner: Api):
     op = [{"op": "replace", "path": "/name", "value": "x"}]
     assert_ims_error(patch(ims, "00000000-0000-0000-0000-000000000000", op), 404, "IMG.0027")
     # Another project's image is as missing as an unknown one.
@@ -467,7 +437,7 @@ def test_update_errors_about_the_image_and_the_caller(ims: Ims, ims_reader: Ims,
 # Create and jobs
 
 
-def test_an_image_from_a_server_goes_init_running_success(ims: Ims, made, cloud):
+def test_an_image_from_a_server_goes_init_running_success(ims: Api, made, cloud):
     seen = made["server"]["seen"]
     statuses = [body["status"] for body in seen]
     assert statuses[0] == "INIT"
@@ -508,7 +478,7 @@ def test_an_image_from_a_server_goes_init_running_success(ims: Ims, made, cloud)
     assert_downloads(ims, image_id, disk)
 
 
-def test_an_image_from_a_bucket_object(ims: Ims, made, cloud):
+def test_an_image_from_a_bucket_object(ims: Api, made, cloud):
     done = made["file"]["seen"][-1]
     assert done["status"] == "SUCCESS"
     assert done["job_type"] == "imsImportImageJob"
@@ -540,7 +510,7 @@ def assert_downloads(api: Api, image_id: str, expected: bytes) -> None:
     assert resp.headers["Content-MD5"] == image["checksum"]
 
 
-def test_jobs_that_fail(ims: Ims, cloud):
+def test_jobs_that_fail(ims: Api, cloud):
     partner_server_id = cloud.manage(
         "shell",
         "-c",
@@ -638,11 +608,11 @@ def test_jobs_that_fail(ims: Ims, cloud):
         ({"name": "x", "volume_id": "v", "os_version": "Ubuntu"}, "IMG.0001"),
     ],
 )
-def test_bad_creates_are_400_with_ims_codes(ims: Ims, body, code):
+def test_bad_creates_are_400_with_ims_codes(ims: Api, body, code):
     assert_ims_error(ims.post("/v2/cloudimages/action", json=body), 400, code)
 
 
-def test_create_needs_a_member_role_and_a_json_object(ims: Ims, ims_reader: Ims):
+def test_create_needs_a_member_role_and_a_json_object(ims: Api, ims_reader: Api):
     body = {"name": "x", "instance_id": SERVER_ID}
     assert_ims_error(ims_reader.post("/v2/cloudimages/action", json=body), 403, "IMG.0026")
     assert_ims_error(ims.post("/v2/cloudimages/action", json=[body]), 400, "IMG.0001")
@@ -653,7 +623,7 @@ def test_create_needs_a_member_role_and_a_json_object(ims: Ims, ims_reader: Ims)
     assert ims.get("/v2/cloudimages/action").status_code == 405
 
 
-def test_jobs_belong_to_their_project(ims: Ims, partner: Api, made):
+def test_jobs_belong_to_their_project(ims: Api, partner: Api, made):
     job_id = made["server"]["job_id"]
     assert_ims_error(partner.get(f"/v1/{ims.project_id}/jobs/{job_id}"), 403, "IMG.0026")
     assert_ims_error(partner.get(f"/v1/{partner.project_id}/jobs/{job_id}"), 404, "IMG.0017")
@@ -665,7 +635,7 @@ def test_jobs_belong_to_their_project(ims: Ims, partner: Api, made):
 def test_a_job_survives_a_restart(tmp_path: Path):
     first = start_localcloud(tmp_path / "lc")
     try:
-        owner = Ims(first, "owner", "owner-project", "owner-demo-password")
+        owner = Api(first, "owner", "owner-project", "owner-demo-password")
         server_id = first.manage(
             "shell",
             "-c",
