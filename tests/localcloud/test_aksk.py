@@ -65,6 +65,11 @@ def sign(
     return headers
 
 
+def sign_owner(method: str, url: str, owner: Api, **kwargs) -> dict[str, str]:
+    """``sign`` with the owner's demo key, for the owner's project."""
+    return sign(method, url, OWNER_AK, OWNER_SK, owner.project_id, **kwargs)
+
+
 def assert_apigw_401(resp: requests.Response) -> None:
     assert resp.status_code == 401, resp.text
     body = resp.json()
@@ -76,7 +81,7 @@ def assert_apigw_401(resp: requests.Response) -> None:
 def test_a_good_signature_lists_the_key_users_project_images(cloud, owner: Api):
     url = f"{cloud.image_url}/v2/cloudimages"
     params = {"__imagetype": "private", "limit": "3", "name": "debian-12-generic"}
-    headers = sign("GET", url, OWNER_AK, OWNER_SK, owner.project_id, params=params)
+    headers = sign_owner("GET", url, owner, params=params)
     resp = requests.get(url, params=params, headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
     images = resp.json()["images"]
@@ -91,7 +96,7 @@ def test_a_good_signature_lists_the_key_users_project_images(cloud, owner: Api):
 def test_query_values_are_encoded_as_the_signer_does(cloud, owner: Api):
     url = f"{cloud.image_url}/v2/cloudimages"
     params = {"name": "no such/image ~ä", "created_at": "gt:2000-01-01T00:00:00Z"}
-    headers = sign("GET", url, OWNER_AK, OWNER_SK, owner.project_id, params=params)
+    headers = sign_owner("GET", url, owner, params=params)
     resp = requests.get(url, params=params, headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
     assert resp.json() == {"images": []}
@@ -102,15 +107,7 @@ def test_a_signed_json_body_is_accepted_and_a_tampered_one_is_not(cloud, owner: 
     assert owner.upload(image["id"], b"x" * 4096).status_code == 204
     url = f"{cloud.image_url}/v2/cloudimages/{image['id']}"
     body = json.dumps([{"op": "add", "path": "/aksk_checked", "value": "yes"}]).encode()
-    headers = sign(
-        "PATCH",
-        url,
-        OWNER_AK,
-        OWNER_SK,
-        owner.project_id,
-        body=body,
-        content_type="application/json",
-    )
+    headers = sign_owner("PATCH", url, owner, body=body, content_type="application/json")
     resp = requests.patch(url, data=body, headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
     assert resp.json()["aksk_checked"] == "yes"
@@ -123,15 +120,8 @@ def test_a_signed_json_body_is_accepted_and_a_tampered_one_is_not(cloud, owner: 
 def test_a_json_body_may_not_skip_signing(cloud, owner: Api):
     url = f"{cloud.image_url}/v2/cloudimages/action"
     body = json.dumps({"name": "x", "instance_id": "y"}).encode()
-    headers = sign(
-        "POST",
-        url,
-        OWNER_AK,
-        OWNER_SK,
-        owner.project_id,
-        body=body,
-        content_type="application/json",
-        unsigned_payload=True,
+    headers = sign_owner(
+        "POST", url, owner, body=body, content_type="application/json", unsigned_payload=True
     )
     assert_apigw_401(requests.post(url, data=body, headers=headers, timeout=30))
 
@@ -139,15 +129,7 @@ def test_a_json_body_may_not_skip_signing(cloud, owner: Api):
 def test_tampered_path_query_and_header_are_refused(cloud, owner: Api):
     url = f"{cloud.image_url}/v2/cloudimages"
     params = {"limit": "1"}
-    headers = sign(
-        "GET",
-        url,
-        OWNER_AK,
-        OWNER_SK,
-        owner.project_id,
-        params=params,
-        extra_headers={"X-Trace": "a"},
-    )
+    headers = sign_owner("GET", url, owner, params=params, extra_headers={"X-Trace": "a"})
     assert requests.get(url, params=params, headers=headers, timeout=30).status_code == 200
     # Another query, another path, another value of a signed header.
     assert_apigw_401(requests.get(url, params={"limit": "2"}, headers=headers, timeout=30))
@@ -167,7 +149,7 @@ def test_tampered_path_query_and_header_are_refused(cloud, owner: Api):
 def test_a_date_more_than_15_minutes_off_is_refused(cloud, owner: Api, minutes):
     url = f"{cloud.image_url}/v2/cloudimages"
     when = datetime.now(UTC) + timedelta(minutes=minutes)
-    headers = sign("GET", url, OWNER_AK, OWNER_SK, owner.project_id, when=when)
+    headers = sign_owner("GET", url, owner, when=when)
     resp = requests.get(url, headers=headers, timeout=30)
     assert_apigw_401(resp)
     assert "X-Sdk-Date" in resp.json()["error_msg"]
@@ -176,7 +158,7 @@ def test_a_date_more_than_15_minutes_off_is_refused(cloud, owner: Api, minutes):
 def test_a_date_14_minutes_off_is_fine(cloud, owner: Api):
     url = f"{cloud.image_url}/v2/cloudimages"
     when = datetime.now(UTC) - timedelta(minutes=14)
-    headers = sign("GET", url, OWNER_AK, OWNER_SK, owner.project_id, when=when)
+    headers = sign_owner("GET", url, owner, when=when)
     assert requests.get(url, headers=headers, timeout=30).status_code == 200
 
 
@@ -197,7 +179,7 @@ def test_unknown_key_wrong_secret_and_wrong_project_are_refused(cloud, owner: Ap
 
 def test_a_malformed_authorization_header_is_refused(cloud, owner: Api):
     url = f"{cloud.image_url}/v2/cloudimages"
-    headers = sign("GET", url, OWNER_AK, OWNER_SK, owner.project_id)
+    headers = sign_owner("GET", url, owner)
     headers["Authorization"] = "SDK-HMAC-SHA256 Credential=x/y, SignedHeaders=host, Signature=00"
     assert_apigw_401(requests.get(url, headers=headers, timeout=30))
 
@@ -205,7 +187,7 @@ def test_a_malformed_authorization_header_is_refused(cloud, owner: Api):
 def test_signed_requests_reach_glance_and_the_jobs_api(cloud, owner: Api):
     url = f"{cloud.image_url}/v2/images"
     params = {"limit": "2"}
-    headers = sign("GET", url, OWNER_AK, OWNER_SK, owner.project_id, params=params)
+    headers = sign_owner("GET", url, owner, params=params)
     resp = requests.get(url, params=params, headers=headers, timeout=30)
     assert resp.status_code == 200, resp.text
     assert len(resp.json()["images"]) == 2
@@ -214,14 +196,8 @@ def test_signed_requests_reach_glance_and_the_jobs_api(cloud, owner: Api):
     image = owner.create(disk_format="raw", container_format="bare")
     file_url = f"{cloud.image_url}/v2/images/{image['id']}/file"
     data = b"signed upload " * 1000
-    headers = sign(
-        "PUT",
-        file_url,
-        OWNER_AK,
-        OWNER_SK,
-        owner.project_id,
-        content_type="application/octet-stream",
-        unsigned_payload=True,
+    headers = sign_owner(
+        "PUT", file_url, owner, content_type="application/octet-stream", unsigned_payload=True
     )
     resp = requests.put(file_url, data=data, headers=headers, timeout=30)
     assert resp.status_code == 204, resp.text
@@ -230,9 +206,7 @@ def test_signed_requests_reach_glance_and_the_jobs_api(cloud, owner: Api):
     assert shown["os_hash_value"] == hashlib.sha512(data).hexdigest()
 
     jobs_url = f"{cloud.image_url}/v1/{owner.project_id}/jobs/{'0' * 32}"
-    resp = requests.get(
-        jobs_url, headers=sign("GET", jobs_url, OWNER_AK, OWNER_SK, owner.project_id), timeout=30
-    )
+    resp = requests.get(jobs_url, headers=sign_owner("GET", jobs_url, owner), timeout=30)
     assert resp.status_code == 404
     assert resp.json()["error"]["code"].startswith("IMG.")
 

@@ -71,18 +71,28 @@ def test_lifecycle_queued_saving_active_with_a_chunked_body(owner: Api, image, c
     assert not part_files(cloud)
 
 
-def test_a_client_that_hangs_up_mid_body_leaves_the_image_queued(owner: Api, image, cloud):
-    url = urlsplit(f"{cloud.image_url}/v2/images/{image['id']}/file")
+def hang_up_mid_upload(
+    cloud: LocalCloud, owner: Api, image_id: str, framing: str, body: bytes
+) -> None:
+    """Start an upload on a raw socket (``framing``: its Content-Length or Transfer-Encoding
+    header), send ``body``, wait for the image to be saving, then close the connection."""
+    url = urlsplit(f"{cloud.image_url}/v2/images/{image_id}/file")
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         sock.sendall(
             (
                 f"PUT {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
                 f"X-Auth-Token: {owner.token}\r\nContent-Type: application/octet-stream\r\n"
-                f"Content-Length: {1024 * 1024}\r\n\r\n"
+                f"{framing}\r\n\r\n"
             ).encode()
-            + os.urandom(200 * 1024)
+            + body
         )
-        assert wait_for_status(owner, image["id"], "saving")["status"] == "saving"
+        assert wait_for_status(owner, image_id, "saving")["status"] == "saving"
+
+
+def test_a_client_that_hangs_up_mid_body_leaves_the_image_queued(owner: Api, image, cloud):
+    hang_up_mid_upload(
+        cloud, owner, image["id"], f"Content-Length: {1024 * 1024}", os.urandom(200 * 1024)
+    )
     img = wait_for_status(owner, image["id"], "queued")
     assert img["status"] == "queued"
     assert img["size"] is None
@@ -94,18 +104,10 @@ def test_a_client_that_hangs_up_mid_body_leaves_the_image_queued(owner: Api, ima
 
 
 def test_a_truncated_chunked_body_leaves_the_image_queued(owner: Api, image, cloud):
-    url = urlsplit(f"{cloud.image_url}/v2/images/{image['id']}/file")
-    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
-        sock.sendall(
-            (
-                f"PUT {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
-                f"X-Auth-Token: {owner.token}\r\nContent-Type: application/octet-stream\r\n"
-                "Transfer-Encoding: chunked\r\n\r\n"
-            ).encode()
-            + b"10000\r\n"
-            + os.urandom(1000)  # promises 64 KiB, sends 1000 bytes, hangs up
-        )
-        assert wait_for_status(owner, image["id"], "saving")["status"] == "saving"
+    # Promises a 64 KiB chunk, sends 1000 bytes, hangs up.
+    hang_up_mid_upload(
+        cloud, owner, image["id"], "Transfer-Encoding: chunked", b"10000\r\n" + os.urandom(1000)
+    )
     assert wait_for_status(owner, image["id"], "queued")["status"] == "queued"
     assert not part_files(cloud)
 
