@@ -23,6 +23,6 @@ def job_status(request, pk: int):
     job = get_object_or_404(Job, pk=pk)
     response = render(request, "includes/_job_status.html", {"job": job})
     if job.is_done:
-        stop = HttpResponseStopPolling(response.content)
-        return stop
+        # 286 tells htmx to stop polling; the final fragment has no hx-trigger either.
+        return HttpResponseStopPolling(response.content)
     return response
