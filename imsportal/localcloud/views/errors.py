@@ -106,6 +106,18 @@ def keystone_error(
     return resp
 
 
+def gateway_unauthorized(request: HttpRequest, reason: str) -> JsonResponse:
+    """The API gateway's flat 401 for a refused AK/SK signature or missing credentials."""
+    return JsonResponse(
+        {
+            "error_code": "APIGW.0301",
+            "error_msg": f"Incorrect IAM authentication information: {reason}",
+            "request_id": getattr(request, "request_id", ""),
+        },
+        status=401,
+    )
+
+
 def ims_error(status: int, code: str, message: str) -> JsonResponse:
     """IMS's ``{"error": {"code": "IMG.xxxx", "message": …}}``."""
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from imsportal.localcloud import aksk
 from imsportal.localcloud.auth import authenticate_or_reason
 from imsportal.localcloud.models import Image, ImageMember, Token
-from imsportal.localcloud.views.errors import glance_error
+from imsportal.localcloud.views.errors import gateway_unauthorized, glance_error
 
 GENERIC_401 = (
     "This server could not verify that you are authorized to access the document you requested."
@@ -84,14 +84,7 @@ def authenticate(request: HttpRequest) -> tuple[Caller | None, str]:
 def unauthorized(request: HttpRequest, reason: str = "") -> HttpResponse:
     if aksk.is_signed(request) and "X-Auth-Token" not in request.headers:
         # A refused signature is answered by the API gateway, in its flat format.
-        return JsonResponse(
-            {
-                "error_code": "APIGW.0301",
-                "error_msg": f"Incorrect IAM authentication information: {reason}",
-                "request_id": getattr(request, "request_id", ""),
-            },
-            status=401,
-        )
+        return gateway_unauthorized(request, reason)
     return glance_error(
         request,
         401,

@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from imsportal.localcloud.auth import authenticate_or_reason
 from imsportal.localcloud.models import Image, ImageMember, Token
 from imsportal.localcloud.views import ims_jobs
-from imsportal.localcloud.views.errors import ims_error
+from imsportal.localcloud.views.errors import gateway_unauthorized, ims_error
 from imsportal.localcloud.views.glance import base_body, member_exists
 
 Handler = Callable[..., HttpResponse]
@@ -39,17 +39,6 @@ def bad_request(code: str, message: str) -> JsonResponse:
     return ims_error(400, code, message)
 
 
-def _unauthorized(request: HttpRequest, reason: str) -> JsonResponse:
-    return JsonResponse(
-        {
-            "error_code": "APIGW.0301",
-            "error_msg": f"Incorrect IAM authentication information: {reason}",
-            "request_id": getattr(request, "request_id", ""),
-        },
-        status=401,
-    )
-
-
 def ims_route(writes: tuple[str, ...] = (), **handlers: Handler) -> Handler:
     """One IMS URL: 401 before anything else, then 405, then the role check (reads need a
     role in the project, which every scoped caller has; writes need member or admin)."""
@@ -58,7 +47,7 @@ def ims_route(writes: tuple[str, ...] = (), **handlers: Handler) -> Handler:
     def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
         caller, reason = authenticate_or_reason(request)
         if caller is None:
-            return _unauthorized(request, reason)
+            return gateway_unauthorized(request, reason)
         handler = handlers.get(request.method or "")
         if handler is None:
             resp = ims_error(405, "IMG.0001", f"The method {request.method} is not allowed.")
