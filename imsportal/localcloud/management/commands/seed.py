@@ -22,7 +22,7 @@ from imsportal.localcloud.models import (
     Server,
     User,
 )
-from imsportal.localcloud.views.ims_disks import make_qcow2, make_raw, make_vhd
+from imsportal.localcloud.views.ims_disks import make_qcow2, make_raw, make_vhd, pattern
 
 DEMO_USERS = [
     # user, password, project
@@ -62,17 +62,8 @@ DEMO_IMAGES = [
     ("freebsd-14.1", "raw", "bare", {"os_distro": "freebsd", "os_version": "14.1"}),
     ("rescue-iso", "iso", "bare", {"os_distro": "systemrescue"}),
 ]
+DEMO_IMAGE_SIZE = 64 * 1024
 SEED_NAMESPACE = uuid.UUID("6b0e5c8e-3f7c-4c41-9a57-5e2d3f8c2a10")
-
-
-def demo_bytes(name: str, size: int = 64 * 1024) -> bytes:
-    """Deterministic, non-trivial content for a demo image."""
-    out = bytearray()
-    block = hashlib.sha512(name.encode()).digest()
-    while len(out) < size:
-        out += block
-        block = hashlib.sha512(block).digest()
-    return bytes(out[:size])
 
 
 class Command(BaseCommand):
@@ -116,7 +107,7 @@ class Command(BaseCommand):
             image_id = str(uuid.uuid5(SEED_NAMESPACE, f"image:{name}"))
             if Image.objects.filter(id=image_id).exists():
                 continue
-            data = demo_bytes(name)
+            data = pattern(name, DEMO_IMAGE_SIZE)
             (settings.IMAGES_DIR / image_id).write_bytes(data)
             when = start + timedelta(days=n)
             Image.objects.create(
