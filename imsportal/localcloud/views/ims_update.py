@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -153,18 +154,21 @@ def update_cloudimage(request: HttpRequest, caller: Token, image_id: str) -> Htt
     ops = json_body(request, list)
     if isinstance(ops, JsonResponse):
         return ops
-    image = _find_shown(caller, image_id)
-    if image is None:
-        return ims_error(404, "IMG.0027", f"The image {image_id} does not exist.")
-    if image.owner != caller.project_id or image.visibility == "public":
-        return bad_request("IMG.0047", "Only the owner of a private image can modify it.")
-    if image.status != "active":
-        return bad_request("IMG.0046", "The image is not available for this operation.")
-    image.properties = dict(image.properties)
-    problem = _apply(image, ops)
-    if problem:
-        return bad_request(*problem)
-    image.updated_at = timezone.now().replace(microsecond=0)
-    image.save(update_fields=["name", "min_ram", "properties", "updated_at"])
+    # Read, change and save in one short write transaction, as Glance's PATCH does, so a
+    # concurrent Glance PATCH or tag call is not overwritten with the properties read here.
+    with transaction.atomic():
+        image = _find_shown(caller, image_id)
+        if image is None:
+            return ims_error(404, "IMG.0027", f"The image {image_id} does not exist.")
+        if image.owner != caller.project_id or image.visibility == "public":
+            return bad_request("IMG.0047", "Only the owner of a private image can modify it.")
+        if image.status != "active":
+            return bad_request("IMG.0046", "The image is not available for this operation.")
+        image.properties = dict(image.properties)
+        problem = _apply(image, ops)
+        if problem:
+            return bad_request(*problem)
+        image.updated_at = timezone.now().replace(microsecond=0)
+        image.save(update_fields=["name", "min_ram", "properties", "updated_at"])
     has_members = ImageMember.objects.filter(image=image).exists()
     return JsonResponse(cloudimage_body(image, caller.project_id, has_members))
