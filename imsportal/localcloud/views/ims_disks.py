@@ -113,16 +113,23 @@ def make_vhd(seed: str, size: int = 256 * KIB) -> bytes:
     return make_raw(seed, size) + bytes(footer)
 
 
-def sniff(data: bytes) -> tuple[str, int]:
-    """(disk_format, virtual size in bytes) of an image file's content."""
-    if data[:4] == b"QFI\xfb" and len(data) >= 32:
-        return "qcow2", struct.unpack(">Q", data[24:32])[0]
-    if len(data) >= 512 and data[-512:-504] == b"conectix":
-        return "vhd", struct.unpack(">Q", data[-512 + 48 : -512 + 56])[0]
-    if data[:8] == b"vhdxfile":
-        return "vhdx", len(data)
-    if data[:4] == b"KDMV":
-        return "vmdk", struct.unpack("<Q", data[12:20])[0] * 512
-    if data[0x8001:0x8006] == b"CD001":
-        return "iso", len(data)
-    return "raw", len(data)
+# Enough of the start of a file for every signature sniff() looks at (ISO's is at 32 KiB).
+SNIFF_HEAD = 64 * KIB
+# A fixed VHD's footer: its last 512 bytes.
+SNIFF_TAIL = 512
+
+
+def sniff(head: bytes, tail: bytes, size: int) -> tuple[str, int]:
+    """(disk_format, virtual size in bytes) of an image file of ``size`` bytes, from its
+    first SNIFF_HEAD bytes and its last SNIFF_TAIL bytes."""
+    if head[:4] == b"QFI\xfb" and len(head) >= 32:
+        return "qcow2", struct.unpack(">Q", head[24:32])[0]
+    if size >= SNIFF_TAIL and tail[:8] == b"conectix":
+        return "vhd", struct.unpack(">Q", tail[48:56])[0]
+    if head[:8] == b"vhdxfile":
+        return "vhdx", size
+    if head[:4] == b"KDMV":
+        return "vmdk", struct.unpack("<Q", head[12:20])[0] * 512
+    if head[0x8001:0x8006] == b"CD001":
+        return "iso", size
+    return "raw", size

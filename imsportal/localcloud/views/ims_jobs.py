@@ -15,8 +15,10 @@ import logging
 import os
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +29,8 @@ from django.utils import timezone
 from imsportal.env import envfloat
 from imsportal.localcloud.models import Bucket, Image, Job, Server, Token
 from imsportal.localcloud.views.errors import ims_error
-from imsportal.localcloud.views.ims_disks import sniff
+from imsportal.localcloud.views.glance_data import CHUNK
+from imsportal.localcloud.views.ims_disks import SNIFF_HEAD, SNIFF_TAIL, sniff
 
 log = logging.getLogger(__name__)
 
@@ -89,20 +92,39 @@ def state(job: Job, now: datetime | None = None) -> JobState:
 
 
 def complete(job_id: str) -> Job:
-    """Do a due job's work once and store the outcome; returns the job as it stands."""
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job_id)
-        if job.status or state(job).status != "DUE":
-            return job
-        try:
-            _create_image(job)
-        except JobFailure as e:
-            job.status, job.error_code, job.fail_reason = "FAIL", e.code, e.reason
-        else:
-            job.status = "SUCCESS"
-        job.end_time = _due_at(job)
-        job.save(update_fields=["status", "error_code", "fail_reason", "end_time"])
+    """Do a due job's work and store its outcome once; returns the job as it stands.
+
+    The bytes are copied before the write transaction, so a large source does not hold
+    SQLite's write lock for the whole copy; inside it, the first thread to arrive (the
+    runner or a GET of the job) stores the image and the outcome, a later one drops its
+    copy."""
+    job = Job.objects.get(pk=job_id)
+    if job.status or state(job).status != "DUE":
         return job
+    temp: Path | None = None
+    failure: JobFailure | None = None
+    try:
+        try:
+            temp, image = _prepare_image(job)
+        except JobFailure as e:
+            failure = e
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=job_id)
+            if job.status:
+                return job
+            if failure is None and temp is not None:
+                os.replace(temp, settings.IMAGES_DIR / job.image_id)
+                temp = None
+                Image.objects.update_or_create(id=job.image_id, defaults=image)
+                job.status = "SUCCESS"
+            elif failure is not None:
+                job.status, job.error_code, job.fail_reason = "FAIL", failure.code, failure.reason
+            job.end_time = _due_at(job)
+            job.save(update_fields=["status", "error_code", "fail_reason", "end_time"])
+            return job
+    finally:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
 
 
 def refresh(job: Job) -> Job:
@@ -113,17 +135,14 @@ def refresh(job: Job) -> Job:
 # The work
 
 
-def _source_bytes(job: Job) -> tuple[bytes, dict[str, Any]]:
-    """The bytes the image is made of, and the IMS attributes the source gives it."""
+def _source(job: Job) -> tuple[Path, dict[str, Any], JobFailure]:
+    """The file the image is made of, the IMS attributes the source gives it, and the
+    failure to report if the file cannot be read."""
     params = job.params
     if job.job_type == BY_INSTANCE:
         server = Server.objects.filter(id=params["instance_id"], project=job.project).first()
         if server is None:
             raise JobFailure("IMG.0005", "The ECS does not exist.")
-        try:
-            data = server.disk_path.read_bytes()
-        except OSError:
-            raise JobFailure("IMG.0137", "Failed to read the ECS system disk.") from None
         props = {
             "__os_type": server.os_type,
             "__platform": server.platform,
@@ -131,25 +150,63 @@ def _source_bytes(job: Job) -> tuple[bytes, dict[str, Any]]:
             "__os_bit": server.os_bit,
             "__data_origin": f"instance,{server.id}",
             "virtual_env_type": "FusionCompute",
+            "_min_disk": server.disk_gb,
         }
-        return data, props | {"_min_disk": server.disk_gb}
+        return (
+            server.disk_path,
+            props,
+            JobFailure("IMG.0137", "Failed to read the ECS system disk."),
+        )
     bucket_name, _, object_name = params["image_url"].partition(":")
     bucket = Bucket.objects.filter(name=bucket_name, project=job.project).first()
-    path = bucket.path / object_name if bucket else None
+    missing = JobFailure("IMG.0057", f"The image file {params['image_url']} does not exist in OBS.")
     # A bucket of another project is as invisible as a missing one.
-    if path is None or not path.is_file():
-        raise JobFailure("IMG.0057", f"The image file {params['image_url']} does not exist in OBS.")
-    data = path.read_bytes()
-    if not data:
-        raise JobFailure("IMG.0057", f"The image file {params['image_url']} is empty.")
-    return data, {"__root_origin": "file", "_min_disk": params["min_disk"]}
+    if bucket is None or not (bucket.path / object_name).is_file():
+        raise missing
+    return (
+        bucket.path / object_name,
+        {"__root_origin": "file", "_min_disk": params["min_disk"]},
+        missing,
+    )
 
 
-def _create_image(job: Job) -> None:
+def _inspect(path: Path) -> tuple[bytes, bytes, int]:
+    """The first and last bytes of ``path`` that sniff() needs, and its size."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(SNIFF_HEAD)
+        f.seek(max(size - SNIFF_TAIL, 0))
+        tail = f.read(SNIFF_TAIL)
+    return head, tail, size
+
+
+def _copy(source: Path, target: Path) -> tuple[int, str, str]:
+    """Copy ``source`` to ``target`` in chunks; (size, md5, sha512) of what was copied."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha = hashlib.sha512()
+    size = 0
+    with open(source, "rb") as src, open(target, "wb") as out:
+        while chunk := src.read(CHUNK):
+            md5.update(chunk)
+            sha.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    return size, md5.hexdigest(), sha.hexdigest()
+
+
+def _prepare_image(job: Job) -> tuple[Path, dict[str, Any]]:
+    """Copy the source's bytes to a temporary file beside the images; that file and the
+    image's fields. Raises JobFailure, leaving no file behind."""
     params = job.params
-    data, props = _source_bytes(job)
+    source, props, unreadable = _source(job)
     min_disk = props.pop("_min_disk")
-    disk_format, virtual_size = sniff(data)
+    try:
+        head, tail, size = _inspect(source)
+    except OSError:
+        raise unreadable from None
+    if size == 0 and job.job_type == BY_FILE:
+        raise JobFailure("IMG.0057", f"The image file {params['image_url']} is empty.")
+    disk_format, virtual_size = sniff(head, tail, size)
     if job.job_type == BY_FILE:
         if virtual_size > min_disk * 1024**3:
             raise JobFailure(
@@ -163,33 +220,33 @@ def _create_image(job: Job) -> None:
     props.update(params.get("extra_properties", {}))
 
     settings.IMAGES_DIR.mkdir(parents=True, exist_ok=True)
-    final = settings.IMAGES_DIR / job.image_id
-    partial = settings.IMAGES_DIR / f".{job.image_id}.partial"
-    partial.write_bytes(data)
-    os.replace(partial, final)
+    # A name of its own: the runner and a GET of the job may both be copying.
+    temp = settings.IMAGES_DIR / f".{job.image_id}.{uuid.uuid4().hex}.partial"
+    try:
+        size, md5, sha = _copy(source, temp)
+    except OSError:
+        temp.unlink(missing_ok=True)
+        raise unreadable from None
     now = timezone.now().replace(microsecond=0)
-    Image.objects.update_or_create(
-        id=job.image_id,
-        defaults={
-            "name": params["name"],
-            "status": "active",
-            "visibility": "private",
-            "owner": job.project_id,
-            "container_format": "bare",
-            "disk_format": disk_format,
-            "min_disk": min_disk,
-            "min_ram": params.get("min_ram") or 0,
-            "size": len(data),
-            "virtual_size": virtual_size,
-            "checksum": hashlib.md5(data, usedforsecurity=False).hexdigest(),
-            "os_hash_algo": "sha512",
-            "os_hash_value": hashlib.sha512(data).hexdigest(),
-            "tags": params.get("tags", []),
-            "properties": props,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    return temp, {
+        "name": params["name"],
+        "status": "active",
+        "visibility": "private",
+        "owner": job.project_id,
+        "container_format": "bare",
+        "disk_format": disk_format,
+        "min_disk": min_disk,
+        "min_ram": params.get("min_ram") or 0,
+        "size": size,
+        "virtual_size": virtual_size,
+        "checksum": md5,
+        "os_hash_algo": "sha512",
+        "os_hash_value": sha,
+        "tags": params.get("tags", []),
+        "properties": props,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 # ---------------------------------------------------------------------------------------
