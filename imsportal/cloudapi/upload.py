@@ -102,13 +102,18 @@ class ImageUpload:
             if source.size is not None:
                 headers["Content-Length"] = str(source.size)
                 headers["x-openstack-image-size"] = str(source.size)
-            self._http.request(
-                "PUT",
-                self._url("images", image.id, "file"),
-                data=hashed.chunks(),
-                headers=headers,
-                retry=False,
-            )
+            try:
+                self._http.request(
+                    "PUT",
+                    self._url("images", image.id, "file"),
+                    data=hashed.chunks(),
+                    headers=headers,
+                    retry=False,
+                )
+            except exc.ConnectionFailed:
+                if hashed.source_error is not None:
+                    raise hashed.source_error from None
+                raise
         resp = self._http.request("GET", self._url("images", image.id))
         uploaded = Image.from_api(resp.json())
         problems = []
@@ -226,6 +231,9 @@ class _HashingStream:
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha512 = hashlib.sha512()
         self.sent = 0
+        # requests reports an OSError raised while sending the body as a broken
+        # connection; a failed read of the source is kept here to be raised as itself.
+        self.source_error: OSError | None = None
 
     @staticmethod
     def _hash(digest: Any, chunks: queue.Queue[bytes | None]) -> None:
@@ -257,6 +265,9 @@ class _HashingStream:
             if expected is not None and self.sent != expected:
                 # Stopping short of the Content-Length would leave the server waiting.
                 raise exc.ApiError(f"The data source ended after {self.sent} of {expected} bytes")
+        except OSError as e:
+            self.source_error = e
+            raise
         finally:
             for q, hasher in zip(queues, hashers, strict=True):
                 q.put(None)
