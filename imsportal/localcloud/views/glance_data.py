@@ -35,7 +35,7 @@ HEAD = 64 * 1024  # enough of the start of the data to recognise every disk form
 NO_FORMATS = "Properties disk_format, container_format must be set prior to saving data."
 DISCONNECTED = "Client disconnected before sending all data to backend"
 DRAIN_LIMIT = 64 * 1024 * 1024
-# Two hashing threads shared by all uploads: md5 and sha512 run beside the disk write.
+# Hashing threads shared by all uploads: md5 and sha512 run beside the disk write.
 _hashers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lc-hash")
 
 
@@ -147,7 +147,7 @@ def _drain(request: HttpRequest) -> None:
 
 
 def _stream(
-    request: HttpRequest, image: Image, target: Path, expected: int | None, drop_after: int | None
+    request: HttpRequest, target: Path, expected: int | None, drop_after: int | None
 ) -> tuple[int, str, str, bytes]:
     """Copy the body into ``target``; returns (size, md5, sha512, first bytes)."""
     chunked = _is_chunked(request)
@@ -235,7 +235,7 @@ def upload_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
     final = images_dir / image.pk
     try:
         size, md5, sha, head = _stream(
-            request, image, temp, declared or length, fault.drop_upload_after_bytes
+            request, temp, declared or length, fault.drop_upload_after_bytes
         )
         if image.container_format == "bare" and not format_matches(image.disk_format, head):
             raise UploadAborted(

@@ -172,9 +172,7 @@ def filtered(caller: Caller, params: Any) -> QuerySet[Image]:
         qs = qs.filter(protected=_bool_param(params["protected"], "protected"))
     # Hidden images are left out unless asked for; os_hidden=true lists only them.
     qs = qs.filter(os_hidden=_bool_param(params.get("os_hidden", "false").lower(), "os_hidden"))
-    for n, (key, value) in enumerate(
-        (k, params[k]) for k in params if k not in NOT_PROPERTIES and k != "changes-since"
-    ):
+    for n, (key, value) in enumerate((k, params[k]) for k in params if k not in NOT_PROPERTIES):
         # SQLite's json_extract gives the property's text (custom properties are strings).
         extracted = Func(
             F("properties"),
