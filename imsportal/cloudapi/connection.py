@@ -56,26 +56,28 @@ class Connection:
         override the catalog for password auth too.
         """
         session = session or new_session()
-        timeouts = {
-            "connect_timeout": config.get("connect_timeout", 5.0),
-            "read_timeout": config.get("read_timeout", 60.0),
+        # Keywords win over the dict; HttpClient holds the defaults of what neither gives.
+        http_options = {
+            **{k: config[k] for k in ("connect_timeout", "read_timeout", "retries") if k in config},
+            **http_options,
         }
-        overrides = {
+        # An empty "ims" falls back to the image endpoint in _ims_endpoint.
+        endpoints = {
             "image": config.get("image_endpoint", ""),
-            "ims": config.get("ims_endpoint", "") or config.get("image_endpoint", ""),
+            "ims": config.get("ims_endpoint", ""),
         }
         auth_type = config.get("auth_type", "password")
         auth: StaticTokenAuth | PasswordAuth | AkSkAuth
         if auth_type == "token":
             auth = StaticTokenAuth(
-                config["token"], overrides, project_id=config.get("project_id", "")
+                config["token"], endpoints, project_id=config.get("project_id", "")
             )
         elif auth_type == "aksk":
             auth = AkSkAuth(
                 config["ak"],
                 config["sk"],
                 config.get("project_id", ""),
-                overrides,
+                endpoints,
                 security_token=config.get("security_token", ""),
             )
         elif auth_type == "password":
@@ -89,15 +91,13 @@ class Connection:
                 project_domain_name=config.get("project_domain_name", "Default"),
                 region_name=config.get("region_name", ""),
                 interface=config.get("interface", "public"),
-                endpoint_overrides={
-                    "image": config.get("image_endpoint", ""),
-                    "ims": config.get("ims_endpoint", ""),
-                },
+                endpoint_overrides=endpoints,
                 session=session,
-                timeout=(timeouts["connect_timeout"], timeouts["read_timeout"]),
+                timeout=(
+                    http_options.get("connect_timeout", 5.0),
+                    http_options.get("read_timeout", 60.0),
+                ),
             )
         else:
             raise ValueError(f"unknown auth_type {auth_type!r}")
-        return cls(
-            auth, session=session, retries=config.get("retries", 3), **timeouts, **http_options
-        )
+        return cls(auth, session=session, **http_options)

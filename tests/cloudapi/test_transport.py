@@ -354,3 +354,16 @@ def test_every_request_has_a_timeout_and_asks_for_json(monkeypatch):
     list(conn.image.images())
     assert seen == [(2, 9)]
     assert responses.calls[0].request.headers["Accept"] == "application/json"
+
+
+@responses.activate
+def test_from_config_keywords_override_the_config_dict(sleeps):
+    config = {"auth_type": "token", "token": "t", "image_endpoint": G, "retries": 3}
+    conn = Connection.from_config(config, retries=0, read_timeout=9, sleep=sleeps.append)
+    assert conn.http.retries == 0
+    assert conn.http.timeout == (5.0, 9)
+    responses.get(f"{G}/v2/images/{IMAGE_ID}", **glance_error(503, "busy"))
+    with pytest.raises(cloudapi.ServiceUnavailableError):
+        conn.image.get_image(IMAGE_ID)
+    assert len(responses.calls) == 1
+    assert sleeps == []
