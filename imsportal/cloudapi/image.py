@@ -201,22 +201,23 @@ class ImageProxy(ImageUpload, ImageTags, ImageMembers):
                 return self.get_image(name_or_id)
             except exc.NotFoundError:
                 pass
+        return self._find_by_name(name_or_id, ignore_missing)
+
+    def _find_by_name(self, name: str, ignore_missing: bool) -> Image | None:
         # A bare "a:b" would be parsed as operator "a"; eq: makes the colon literal.
-        name = f"eq:{name_or_id}" if ":" in name_or_id else name_or_id
+        wire_name = f"eq:{name}" if ":" in name else name
         found: dict[str, Image] = {}
         for hidden in (False, True):
-            for image in self.images(name=name, os_hidden=hidden):
-                if image.name == name_or_id:
+            for image in self.images(name=wire_name, os_hidden=hidden):
+                if image.name == name:
                     found[image.id] = image
         if len(found) > 1:
-            raise exc.DuplicateResourceError(
-                f"{len(found)} images are named {name_or_id!r}; use the id"
-            )
+            raise exc.DuplicateResourceError(f"{len(found)} images are named {name!r}; use the id")
         if found:
             return next(iter(found.values()))
         if ignore_missing:
             return None
-        raise exc.NotFoundError(f"No image with id or name {name_or_id!r}", status_code=404)
+        raise exc.NotFoundError(f"No image with id or name {name!r}", status_code=404)
 
     def create_image(self, **attrs: Any) -> Image:
         """Create an image record (status ``queued``, no data).
@@ -358,20 +359,22 @@ class ImageProxy(ImageUpload, ImageTags, ImageMembers):
 
         # Reference: https://docs.openstack.org/api-ref/image/v2/#delete-image
         """
-        if not isinstance(image, str) or _looks_like_id(image):
+        if not isinstance(image, str):
+            self._delete(id_of(image), ignore_missing)
+            return
+        if _looks_like_id(image):
             try:
-                self._http.request("DELETE", self._url("images", id_of(image)))
+                self._http.request("DELETE", self._url("images", image))
                 return
             except exc.NotFoundError:
-                if not isinstance(image, str):
-                    if ignore_missing:
-                        return
-                    raise
-        found = self.find_image(image, ignore_missing=ignore_missing)
-        if found is None:
-            return
+                pass  # no image with that id; it may still be a name
+        found = self._find_by_name(image, ignore_missing)
+        if found is not None:
+            self._delete(found.id, ignore_missing)
+
+    def _delete(self, image_id: str, ignore_missing: bool) -> None:
         try:
-            self._http.request("DELETE", self._url("images", found.id))
+            self._http.request("DELETE", self._url("images", image_id))
         except exc.NotFoundError:
             if not ignore_missing:
                 raise

@@ -80,12 +80,19 @@ def test_find_image_refuses_to_guess_between_duplicates(owner, scratch_images):
         owner.image.delete_image(name)
 
 
-def test_delete_by_name_deletes_that_image(owner):
+def test_delete_by_name_deletes_that_image(owner, request_log):
     name = f"byname-{uuid.uuid4().hex[:8]}"
     image = owner.image.create_image(name=name, disk_format="raw", container_format="bare")
     assert owner.image.delete_image(name) is None
     with pytest.raises(cloudapi.NotFoundError):
         owner.image.get_image(image.id)
+    request_log.calls.clear()
+    owner.image.delete_image(image.id)  # gone: one DELETE, then one name lookup (two lists)
+    assert [(m, s) for m, p, s in request_log.calls] == [
+        ("DELETE", 404),
+        ("GET", 200),
+        ("GET", 200),
+    ]
     owner.image.delete_image(name)  # gone: ignored
     with pytest.raises(cloudapi.NotFoundError):
         owner.image.delete_image(name, ignore_missing=False)
