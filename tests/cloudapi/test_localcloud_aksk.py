@@ -54,4 +54,5 @@ def test_a_wrong_secret_is_rejected(localcloud, owner):
     )
     with pytest.raises(cloudapi.UnauthorizedError) as info:
         list(conn.image.images(limit=1))
-    assert info.value.message
+    assert info.value.code == "APIGW.0301"
+    assert "signature" in info.value.message

@@ -233,5 +233,6 @@ def test_a_wrong_endpoint_path_is_reported_as_such(localcloud, owner):
     conn = cloudapi.Connection(
         cloudapi.StaticTokenAuth(owner.auth.get_token(), {"image": localcloud.url + "/image/v9"})
     )
-    with pytest.raises(cloudapi.ApiError):
+    with pytest.raises(cloudapi.ApiError, match="endpoint URL is wrong") as info:
         list(conn.image.images())
+    assert info.value.status_code == 300
