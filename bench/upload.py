@@ -51,7 +51,6 @@ if spec["kind"] == "config":
 else:
     conn = Connection(StaticTokenAuth(spec["token"], {"image": spec["endpoint"]},
                                       project_id=spec["project"]), read_timeout=600)
-conn.http.timeout = (5.0, 600.0)
 list(conn.image.images(limit=1))  # authenticate and warm the pool before measuring
 base = hwm()
 started = time.perf_counter()
