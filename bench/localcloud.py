@@ -40,6 +40,7 @@ import requests
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from imsportal.cloudapi import Connection  # noqa: E402
 from tests.localcloud_server import start_localcloud  # noqa: E402
 from tests.realglance import GlanceUnavailable, start_glance  # noqa: E402
 
@@ -354,25 +355,9 @@ def localcloud_server(work: Path, images: int) -> tuple[Server, object]:
     started = time.perf_counter()
     cloud = start_localcloud(work / "localcloud")
     startup = time.perf_counter() - started
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "owner",
-                        "domain": {"name": "Default"},
-                        "password": "owner-demo-password",
-                    }
-                },
-            },
-            "scope": {"project": {"name": "owner-project", "domain": {"name": "Default"}}},
-        }
-    }
-    r = requests.post(f"{cloud.auth_url}/auth/tokens", json=body, timeout=30)
-    r.raise_for_status()
-    project_id = r.json()["token"]["project"]["id"]
-    headers = {"X-Auth-Token": r.headers["X-Subject-Token"]}
+    auth = Connection.from_config(cloud.cloud_config()).auth  # owner, as the portal logs in
+    project_id = auth.project_id
+    headers = {"X-Auth-Token": auth.get_token()}
     started = time.perf_counter()
     out = cloud.manage("shell", "-c", SEED_CODE.format(owner=project_id, count=images))
     count = out.strip().splitlines()[-1]
