@@ -13,6 +13,15 @@ from imsportal.cloudapi import ApiError
 PAGE_SIZE = 20
 
 
+def _render_list(request, template: str, partial: str, context: dict):
+    """Render a list page, or only its rows partial for htmx; pager links keep the filters."""
+    if request.htmx and not request.htmx.boosted:
+        template = f"{template}#{partial}"
+    filters = request.GET.copy()
+    filters.pop("marker", None)
+    return render(request, template, {**context, "filters": filters.urlencode()})
+
+
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def image_list(request):
@@ -26,16 +35,8 @@ def image_list(request):
             )
         except ApiError as e:
             error = str(e)
-    template = "images/image_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#image-rows"
-    filters = request.GET.copy()
-    filters.pop("marker", None)
-    return render(
-        request,
-        template,
-        {"form": form, "page": page, "error": error, "filters": filters.urlencode()},
-    )
+    context = {"form": form, "page": page, "error": error}
+    return _render_list(request, "images/image_list.html", "image-rows", context)
 
 
 @require_GET
@@ -74,16 +75,5 @@ def cloudimage_list(request):
         if images and len(images) > PAGE_SIZE:
             images = images[:PAGE_SIZE]
             next_marker = images[-1].id
-    template = "images/cloudimage_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#cloudimage-rows"
-    filters = request.GET.copy()
-    filters.pop("marker", None)
-    context = {
-        "form": form,
-        "images": images,
-        "next_marker": next_marker,
-        "error": error,
-        "filters": filters.urlencode(),
-    }
-    return render(request, template, context)
+    context = {"form": form, "images": images, "next_marker": next_marker, "error": error}
+    return _render_list(request, "images/cloudimage_list.html", "cloudimage-rows", context)
