@@ -13,7 +13,8 @@ def test_lists_images_with_ims_attributes(operator_client, cloud_settings):
     assert resp.status_code == 200
     body = resp.content.decode()
     assert "cirros-0.6.2" in body
-    assert "private" in body  # __imagetype of the owner's own images
+    # __imagetype of the owner's own images, in the row (the filter's options say "private" too)
+    assert '<td data-label="Type">private</td>' in body
 
 
 def test_filter_by_type_reaches_ims(operator_client, cloud_settings):
