@@ -21,7 +21,7 @@ from imsportal.localcloud.auth import valid_token
 from imsportal.localcloud.models import Project, RoleAssignment, Token, User
 from imsportal.localcloud.views.errors import keystone_error
 
-__all__ = ["catalog", "token_body", "valid_token"]  # valid_token: imported by the Glance views
+__all__ = ["catalog", "token_body"]
 
 GENERIC_401 = "The request you have made requires authentication."
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
