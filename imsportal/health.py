@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from imsportal.celery import app as celery_app
-from imsportal.cloud import cloudapi_for
+from imsportal.cloud import health_targets
 from imsportal.cloudapi import ApiError
 
 
@@ -33,8 +33,18 @@ def check_worker() -> str | None:
 
 
 def check_cloud() -> str | None:
-    conn = cloudapi_for()
-    next(iter(conn.image.images(limit=1)), None)
+    """Every configured project's cloud answers; a summary names no project or host."""
+    targets = health_targets()
+    if not targets:
+        return "no cloud project is configured"
+    failing = 0
+    for _slug, conn in targets:
+        try:
+            conn.image.list_page(limit=1)
+        except ApiError:
+            failing += 1
+    if failing:
+        return f"{failing} of {len(targets)} cloud projects unreachable"
     return None
 
 

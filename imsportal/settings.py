@@ -24,6 +24,14 @@ DATA_DIR = Path(envstr("IMSPORTAL_DATA_DIR") or BASE_DIR / "var").resolve()
 
 DEBUG = envbool("DEBUG", False)
 SECRET_KEY = envsecret("SECRET_KEY") or persistent_secret(DATA_DIR / "secret_key")
+# Fernet keys that encrypt the cloud projects' secrets, newest first (see projects/crypto.py).
+ENCRYPTION_KEYS = [
+    k.strip()
+    for k in (
+        envsecret("ENCRYPTION_KEYS") or persistent_secret(DATA_DIR / "encryption_key", fernet=True)
+    ).split(",")
+    if k.strip()
+]
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 SECURE_COOKIES = envbool("SECURE_COOKIES", False)
@@ -44,6 +52,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "imsportal.accounts",
+    "imsportal.projects",
+    "imsportal.audit",
     "images",
     "jobs",
 ]
@@ -74,7 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "imsportal.accounts.context_processors.roles",
+                "imsportal.projects.context_processors.project",
             ],
         },
     },
@@ -109,7 +119,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ----------------------------------------------------------------------------------
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "images:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,7 +174,20 @@ LOCALCLOUD_PORT = envint("LOCALCLOUD_PORT", 8775, minimum=1)
 LOCALCLOUD_DATA_DIR = Path(envstr("LOCALCLOUD_DATA_DIR") or DATA_DIR / "localcloud").resolve()
 _localcloud_url = f"http://{LOCALCLOUD_HOST}:{LOCALCLOUD_PORT}"
 
+# The timeouts and retries of every cloud call, for every project.
+CLOUD_HTTP = {
+    "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
+    "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
+    "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+}
+
+# The cloud project that `manage.py sync_cloud_project` creates or updates from CLOUD_*
+# (idempotent; `make run` runs it). Without CLOUD_AUTH_URL, `make run` registers the local
+# cloud's two demo projects instead. All other projects are managed on the Projects page.
+CLOUD_PROJECT_FROM_ENV = bool(envstr("CLOUD_AUTH_URL") or envstr("CLOUD_IMAGE_ENDPOINT"))
 CLOUD = {
+    "slug": envstr("CLOUD_PROJECT_SLUG", "default"),
+    "name": envstr("CLOUD_PROJECT_LABEL"),
     "auth_type": envchoice("CLOUD_AUTH_TYPE", "password", ("password", "token", "aksk")),
     "auth_url": envstr("CLOUD_AUTH_URL", f"{_localcloud_url}/identity/v3"),
     "username": envstr("CLOUD_USERNAME", "owner"),
@@ -173,25 +196,37 @@ CLOUD = {
     "project_id": envstr("CLOUD_PROJECT_ID"),
     "project_name": envstr("CLOUD_PROJECT_NAME", "owner-project"),
     "project_domain_name": envstr("CLOUD_PROJECT_DOMAIN_NAME", "Default"),
-    "region_name": envstr("CLOUD_REGION"),
+    "region": envstr("CLOUD_REGION"),
     "interface": envchoice("CLOUD_INTERFACE", "public", ("public", "internal", "admin")),
     "image_endpoint": envstr("CLOUD_IMAGE_ENDPOINT"),
     "ims_endpoint": envstr("CLOUD_IMS_ENDPOINT"),
     "token": envsecret("CLOUD_TOKEN"),
-    "ak": envsecret("CLOUD_AK"),
-    "sk": envsecret("CLOUD_SK"),
-    "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
-    "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
-    "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+    "access_key": envsecret("CLOUD_AK"),
+    "secret_key": envsecret("CLOUD_SK"),
 }
 if CLOUD["auth_type"] == "token" and not (CLOUD["token"] and CLOUD["image_endpoint"]):
     raise ImproperlyConfigured("CLOUD_AUTH_TYPE=token needs CLOUD_TOKEN and CLOUD_IMAGE_ENDPOINT")
 if CLOUD["auth_type"] == "aksk" and not (
-    CLOUD["ak"] and CLOUD["sk"] and CLOUD["project_id"] and CLOUD["image_endpoint"]
+    CLOUD["access_key"] and CLOUD["secret_key"] and CLOUD["project_id"] and CLOUD["image_endpoint"]
 ):
     raise ImproperlyConfigured(
         "CLOUD_AUTH_TYPE=aksk needs CLOUD_AK, CLOUD_SK, CLOUD_PROJECT_ID and CLOUD_IMAGE_ENDPOINT"
     )
+# The local cloud's demo projects, registered by `make run` on the embedded defaults.
+LOCALCLOUD_DEMO_PROJECTS = [
+    {
+        "slug": slug,
+        "name": f"{slug}-project",
+        "auth_url": f"{_localcloud_url}/identity/v3",
+        "username": slug,
+        "password": f"{slug}-demo-password",
+        "project_name": f"{slug}-project",
+    }
+    for slug in ("owner", "partner")
+]
+
+# --- Audit trail ---------------------------------------------------------------------------
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 365, minimum=1)
 
 # --- Logging -------------------------------------------------------------------------------
 LOGGING = {
