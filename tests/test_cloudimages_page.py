@@ -34,9 +34,9 @@ def test_htmx_request_gets_only_rows(operator_client, owner_project):
 
 
 def test_paging_uses_the_marker(operator_client, owner_project, monkeypatch):
-    import images.views
+    import images.views.lists
 
-    monkeypatch.setattr(images.views, "PAGE_SIZE", 5)
+    monkeypatch.setattr(images.views.lists, "PAGE_SIZE", 5)
     first = operator_client.get("/p/owner/images/cloud/").content.decode()
     first_ids = ROW_ID.findall(first)
     assert len(first_ids) == 5
