@@ -120,6 +120,15 @@ def writer_lock(upload_id) -> Iterator[None]:
         os.close(fd)  # closing releases the lock, also when the process dies
 
 
+def writer_lock_held(upload_id) -> bool:
+    """Whether some request is writing to the upload right now."""
+    try:
+        with writer_lock(upload_id):
+            return False
+    except UploadLockedError:
+        return True
+
+
 def _durable(upload: StagedUpload, f: IO[bytes], offset: int) -> None:
     f.flush()
     os.fsync(f.fileno())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC
 from email.utils import format_datetime
 
 from django.conf import settings
@@ -44,7 +45,7 @@ def _response(status: int, text: str = "", **headers: str) -> HttpResponse:
 
 
 def _expires(upload: StagedUpload) -> str:
-    return format_datetime(upload.expires_at.astimezone(timezone.UTC), usegmt=True)
+    return format_datetime(upload.expires_at.astimezone(UTC), usegmt=True)
 
 
 def _int_header(request: HttpRequest, name: str) -> int | None:
