@@ -64,7 +64,7 @@ def _enqueue(task, job_id: int, **options: Any) -> None:
 
     def send() -> None:
         try:
-            task.apply_async((job_id,), **options)
+            task.apply_async((job_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE, **options)
         except Exception:  # noqa: BLE001 - any broker error; recover_jobs sends it later
             log.exception("could not enqueue job %s", job_id)
 
@@ -476,7 +476,9 @@ def recover_jobs() -> int:
         if job.kind == Job.Kind.UPLOAD and job.lease_until and job.lease_until > now:
             countdown = (job.lease_until - now).total_seconds() + 1
         try:
-            task.apply_async((job.pk,), countdown=countdown)
+            task.apply_async(
+                (job.pk,), countdown=countdown, queue=settings.CELERY_TASK_DEFAULT_QUEUE
+            )
             sent += 1
         except Exception:  # noqa: BLE001 - the broker is down; the next sweep tries again
             log.exception("could not re-send job %s", job.pk)
