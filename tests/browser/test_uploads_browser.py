@@ -38,14 +38,14 @@ def throttle_uploads(page, bytes_per_second: int) -> None:
     )
 
 
+@pytest.mark.usefixtures("jobs_queue")
 def test_upload_reload_resume_and_done(
     page,
     live_server,
     login,
     owner_project,
-    jobs_queue,
     settings,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     settings.UPLOAD_CHUNK_SIZE = 4 * 1024 * 1024
     path = qcow2_file(tmp_path / "browser-disk.qcow2", 50 * MB)
@@ -92,12 +92,12 @@ def test_upload_reload_resume_and_done(
         conn.image.delete_image(job.image_id)
 
 
+@pytest.mark.usefixtures("jobs_queue")
 def test_create_from_a_bucket_file_and_follow_the_job(
     page,
     live_server,
     login,
     owner_project,
-    jobs_queue,  # noqa: F811
 ):
     login("operator", "creator")
     page.goto(f"{live_server.url}/p/owner/images/create/")
