@@ -361,15 +361,19 @@ def test_tuspy_uploads_and_resumes_after_a_dropped_connection(
             f"Upload-Offset: {1024 * 1024}\r\nContent-Length: {1024 * 1024}\r\n\r\n"
         )
         sock.sendall(head.encode() + data[1024 * 1024 : 1024 * 1024 + 300_000])
+    # The server notices the closed socket and keeps exactly the bytes it received.
+    expected = 1024 * 1024 + 300_000
+
+    def offset_now() -> int:
+        resp = requests.head(url, headers={**TUS, **headers}, timeout=10)
+        return int(resp.headers["Upload-Offset"])
+
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the server notices the closed socket
-        if not staging.writer_lock_held(StagedUpload.objects.get().id):
-            break
+    while offset_now() != expected and time.monotonic() < deadline:
         time.sleep(0.1)
-    offset = int(
-        requests.head(url, headers={**TUS, **headers}, timeout=10).headers["Upload-Offset"]
-    )
-    assert offset in (1024 * 1024, 1024 * 1024 + 300_000)
+    offset = offset_now()
+    assert offset == expected
+    assert not staging.writer_lock_held(StagedUpload.objects.get().id)
 
     resumed = tus_client.TusClient(endpoint, headers=headers).uploader(
         file_path=str(path), chunk_size=1024 * 1024, url=url
