@@ -139,13 +139,13 @@ def tus_upload(request: HttpRequest, project, upload_id) -> HttpResponse:
     if _is_expired(upload):
         return _response(410, "This upload expired; start it again.")
     if request.method == "HEAD":
-        return _head(upload)
+        return _head(project, upload)
     if request.method == "DELETE":
         return _terminate(upload)
     return _patch(request, project, upload)
 
 
-def _head(upload: StagedUpload) -> HttpResponse:
+def _head(project, upload: StagedUpload) -> HttpResponse:
     resp = _response(
         200,
         Upload_Offset=str(upload.offset),
@@ -154,6 +154,9 @@ def _head(upload: StagedUpload) -> HttpResponse:
     )
     if upload.status == StagedUpload.Status.REJECTED:
         resp["Imsportal-Error"] = upload.error
+    elif job := upload.jobs.first():
+        # A client that lost the last PATCH's response learns where its job is.
+        resp["Imsportal-Job"] = reverse("jobs:detail", args=[project.slug, job.pk])
     return resp
 
 

@@ -116,6 +116,10 @@ def test_create_head_patch_resume_and_complete(operator_client, base):
     assert last["Imsportal-Job"] == f"/p/owner/jobs/{job.pk}/"
     assert job.params["name"] == "tus-test"
     assert job.params["disk_format"] == "qcow2"
+    # A client that lost that response asks with HEAD and finds the job.
+    head = operator_client.head(url, headers=TUS)
+    assert head["Upload-Offset"] == str(len(data))
+    assert head["Imsportal-Job"] == f"/p/owner/jobs/{job.pk}/"
 
 
 @pytest.mark.django_db

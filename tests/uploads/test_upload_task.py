@@ -100,6 +100,23 @@ def test_the_upload_call_gets_a_long_read_timeout(owner_project, settings):
     )
 
 
+def test_an_expired_token_does_not_stop_the_upload(
+    jobs_queue, cloud, localcloud, owner_project, make_user, tmp_path
+):
+    """The task uses the project's stored credentials: it logs in again when the cloud
+    revokes the token it holds."""
+    conn, stamps = cloud
+    upload, stamp = stage(owner_project, make_user, tmp_path, 8 * 1024 * 1024)
+    stamps.append(stamp)
+    job = staging.finish(upload)
+    # Mid-stream: the checksum check after the PUT needs a new token.
+    wait_for(lambda: Job.objects.get(pk=job.pk).bytes_done > 0)
+    localcloud.set_faults(expire_tokens=True)
+    job = wait_for(lambda: done(job.pk))
+    assert job.status == Job.Status.SUCCESS, job.last_error
+    assert [i.status for i in stamped(conn, stamp)] == ["active"]
+
+
 def test_transient_503s_are_retried_by_the_task(
     jobs_queue, cloud, localcloud, owner_project, make_user, tmp_path
 ):
