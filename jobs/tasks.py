@@ -72,11 +72,13 @@ def _enqueue(task, job_id: int, **options: Any) -> None:
 
 
 def claim(job_id: int, token: str) -> bool:
-    """Take the job: queued, or running under a lease that lapsed. One winner."""
+    """Take the job: queued (and not waiting out a retry's backoff), or running under a
+    lease that lapsed. One winner."""
     now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     return bool(
         Job.objects.filter(pk=job_id)
-        .filter(Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, lease_until__lt=now))
+        .filter(free, status__in=(Job.Status.QUEUED, Job.Status.RUNNING))
         .update(
             status=Job.Status.RUNNING,
             worker=token,
@@ -304,11 +306,16 @@ def upload_image_task(self, job_id: int) -> str:
         if job.attempts > settings.UPLOAD_TASK_MAX_RETRIES:
             _fail(job, token, e)
             return "failed"
-        # Give the job back, then come again later; the next run re-claims it.
+        # Give the job back, then come again later; the next run re-claims it. Until just
+        # before then nobody else may take it (recover_jobs would skip the backoff).
+        countdown = _backoff(job.attempts)
         Job.objects.filter(pk=job.pk, worker=token).update(
-            status=Job.Status.QUEUED, worker="", lease_until=None, last_error=f"Retrying: {e}"
+            status=Job.Status.QUEUED,
+            worker="",
+            lease_until=timezone.now() + timedelta(seconds=countdown * 0.9),
+            last_error=f"Retrying: {e}",
         )
-        raise self.retry(countdown=_backoff(job.attempts), exc=e) from e
+        raise self.retry(countdown=countdown, exc=e) from e
     except (ApiError, OSError) as e:
         _fail(job, token, e)
         return "failed"
@@ -413,6 +420,14 @@ def poll_ims_job_task(self, job_id: int) -> str:
     if job.deadline and timezone.now() > job.deadline:
         _end(job, None, Job.Status.TIMED_OUT, last_error="IMS did not finish before the deadline.")
         return "timed out"
+    # One chain of polls per job: a run takes the job until just before its next run is due,
+    # so a duplicate message (recover_jobs, a redelivery) ends its chain here.
+    now, interval = timezone.now(), settings.IMS_JOB_POLL_SECONDS
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    if not Job.objects.filter(free, pk=job.pk, status=Job.Status.RUNNING).update(
+        lease_until=now + timedelta(seconds=interval * 0.9)
+    ):
+        return "polled elsewhere"
     conn = cloudapi_for_project(job.project_id)
     try:
         cloud_job = conn.ims.get_job(job.cloud_job_id)
@@ -465,11 +480,19 @@ def recover_jobs() -> int:
     delayed message for when it lapses; the claim makes every extra message harmless."""
     now = timezone.now()
     sent = 0
-    stale_queued = now - timedelta(seconds=max(settings.JOB_LEASE_SECONDS, 30))
+    stale = now - timedelta(seconds=max(settings.JOB_LEASE_SECONDS, 30))
+    poll_stale = now - timedelta(seconds=max(3 * settings.IMS_JOB_POLL_SECONDS, 30))
     for job in Job.objects.filter(
         Q(status=Job.Status.RUNNING, kind=Job.Kind.UPLOAD)
-        | Q(status=Job.Status.QUEUED, updated_at__lt=stale_queued)
-        | Q(status=Job.Status.RUNNING, kind=Job.Kind.CREATE, updated_at__lt=stale_queued)
+        | Q(status=Job.Status.QUEUED, lease_until__isnull=True, created_at__lt=stale)
+        | Q(status=Job.Status.QUEUED, lease_until__lt=stale)
+        | Q(
+            status=Job.Status.RUNNING,
+            kind=Job.Kind.CREATE,
+            lease_until__isnull=True,
+            created_at__lt=poll_stale,
+        )
+        | Q(status=Job.Status.RUNNING, kind=Job.Kind.CREATE, lease_until__lt=poll_stale)
     ):
         task = upload_image_task if job.kind == Job.Kind.UPLOAD else poll_ims_job_task
         countdown = 0.0
