@@ -114,3 +114,39 @@ def test_create_from_a_bucket_file_and_follow_the_job(
         expect(page.locator("#job-announcer")).to_contain_text("wt11-browser-ims: succeeded")
     finally:
         cloudapi_for_project(owner_project.pk).image.delete_image(job.image_id)
+
+
+def test_pause_resume_cancel_and_a_format_mismatch(page, live_server, login, settings, tmp_path):
+    settings.UPLOAD_CHUNK_SIZE = 1024 * 1024
+    path = qcow2_file(tmp_path / "paused.qcow2", 12 * MB)
+    login("operator", "pauser")
+    throttle_uploads(page, 2 * MB)
+    page.goto(f"{live_server.url}/p/owner/images/upload/")
+    page.get_by_label("Image file").set_input_files(str(path))
+    page.get_by_label("Name").fill("wt11-paused")
+    # The form says raw, the file is qcow2: refused once the bytes are there.
+    page.get_by_label("Disk format").select_option("raw")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#upload-status")).to_contain_text("stored on the server", timeout=20_000)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator("#upload-status")).to_contain_text("Paused")
+    paused_at = StagedUpload.objects.get().offset
+    page.wait_for_timeout(1500)
+    assert StagedUpload.objects.get().offset == paused_at  # nothing moves while paused
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator("#upload-status")).to_contain_text(
+        "The file is a qcow2 image, but the form says raw", timeout=60_000
+    )
+    assert StagedUpload.objects.get().status == StagedUpload.Status.REJECTED
+    assert not Job.objects.exists()
+
+    # Cancel: tus termination deletes the partial upload on the server.
+    page.goto(f"{live_server.url}/p/owner/images/upload/")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_label("Image file").set_input_files(str(path))
+    page.get_by_label("Name").fill("wt11-cancelled")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#upload-status")).to_contain_text("stored on the server", timeout=20_000)
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#upload-status")).to_contain_text("Cancelled")
+    assert not StagedUpload.objects.filter(status=StagedUpload.Status.RECEIVING).exists()
