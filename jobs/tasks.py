@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -179,6 +180,37 @@ def start_upload_job(upload: StagedUpload) -> Job:
     return job
 
 
+class _Heartbeat:
+    """Renews the job's lease every third of its length while the task runs, also through
+    long silent calls (a cloud that takes minutes to store the last bytes), so only a dead
+    worker's job is ever taken over."""
+
+    def __init__(self, job_id: int, token: str):
+        self.job_id, self.token = job_id, token
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        interval = settings.JOB_LEASE_SECONDS / 3
+        try:
+            while not self.stop.wait(interval):
+                lease = timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+                if not Job.objects.filter(pk=self.job_id, worker=self.token).update(
+                    lease_until=lease
+                ):
+                    return  # the job ended or is someone else's: nothing to keep alive
+        finally:
+            connection.close()  # this thread's own database connection
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 class _Progress:
     """The ``progress`` callback: at most one DB write a second, which also renews the lease
     and notices a cancel or a lost claim (raising stops the stream; the client then deletes
@@ -296,7 +328,8 @@ def upload_image_task(self, job_id: int) -> str:
         _finish_cancel(job, token)
         return "cancelled"
     try:
-        return _upload(job, token)
+        with _Heartbeat(job.pk, token):
+            return _upload(job, token)
     except LostClaimError:
         return "lost claim"
     except CancelledError:

@@ -95,3 +95,17 @@ def test_a_second_chain_of_polls_ends_itself(owner_project):
     with mock.patch("jobs.tasks.cloudapi_for_project") as cloud:
         assert tasks.poll_ims_job_task.apply(args=(job.pk,)).get() == "polled elsewhere"
     cloud.assert_not_called()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_the_lease_through_a_silent_call(owner_project, settings):
+    import time
+
+    settings.JOB_LEASE_SECONDS = 0.6
+    job = make(owner_project, kind=Job.Kind.UPLOAD)
+    assert tasks.claim(job.pk, "me")
+    with tasks._Heartbeat(job.pk, "me"):
+        time.sleep(1.5)  # longer than the lease: only the heartbeat keeps it
+        job.refresh_from_db()
+        assert job.lease_until > timezone.now()
+        assert not tasks.claim(job.pk, "thief")
