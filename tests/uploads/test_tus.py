@@ -429,3 +429,46 @@ def test_two_concurrent_patches_one_wins(live_server, make_user, owner_project):
     upload = StagedUpload.objects.get()
     assert upload.offset == size
     assert staging.data_path(upload.id).read_bytes() == data
+
+
+@pytest.mark.django_db
+def test_a_disk_that_fills_up_mid_patch_leaves_a_consistent_state(operator_client, base):
+    import builtins
+    import errno
+    from unittest import mock
+
+    data = qcow2_bytes(3 * 1024 * 1024)
+    url = create(operator_client, base, len(data))["Location"]
+    assert patch(operator_client, url, 0, data[: 1024 * 1024]).status_code == 204
+    real_open = builtins.open
+
+    class FillingFile:
+        def __init__(self, f):
+            self.f, self.writes = f, 0
+
+        def write(self, chunk):
+            self.writes += 1
+            if self.writes == 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.f.write(chunk)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    with mock.patch(
+        "images.staging.open", create=True, side_effect=lambda *a: FillingFile(real_open(*a))
+    ):
+        resp = patch(operator_client, url, 1024 * 1024, data[1024 * 1024 :])
+    assert resp.status_code == 507
+    assert b"full" in resp.content
+    upload = StagedUpload.objects.get()
+    assert upload.offset == 1024 * 1024
+    assert staging.data_path(upload.id).stat().st_size == 1024 * 1024
+    assert patch(operator_client, url, 1024 * 1024, data[1024 * 1024 :]).status_code == 204
+    assert staging.data_path(upload.id).read_bytes() == data
