@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from images import staging
 from images.upload_forms import ImageUploadForm
+from images.views.upload import disk_formats
 from imsportal.accounts.roles import OPERATOR
 from imsportal.projects.access import project_view
 from jobs.models import StagedUpload
@@ -107,7 +108,7 @@ def tus_create(request: HttpRequest, project) -> HttpResponse:
     # The page sends its form fields urlencoded in one "form" entry; other clients may send
     # the fields as metadata keys of their own.
     data = QueryDict(metadata["form"]) if "form" in metadata else metadata
-    form = ImageUploadForm(data)
+    form = ImageUploadForm(data, disk_formats=disk_formats(request, project))
     if not form.is_valid():
         return _response(400, _form_errors(form))
     try:

@@ -7,6 +7,7 @@ field combinations); what only the cloud knows becomes the Job's ``last_error``.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from django import forms
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from images.sniff import DISK_FORMATS
+from imsportal.cloudapi import ApiError
 
 CONTAINER_FORMATS = ("bare", "ovf", "ova", "docker")
 UPLOAD_VISIBILITIES = ("private", "shared", "community")
@@ -104,6 +106,12 @@ class ImageUploadForm(forms.Form):
         help_text="Custom properties, one key=value a line.",
     )
 
+    def __init__(self, *args, disk_formats: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if disk_formats is not None:
+            # Only what the target cloud accepts (its image schema's enum).
+            self.fields["disk_format"].choices = _choices(disk_formats)
+
     def clean_tags(self) -> list[str]:
         tags = parse_tags(self.cleaned_data["tags"])
         for tag in tags:
@@ -153,6 +161,26 @@ class ImageUploadForm(forms.Form):
         attrs.update({k: v for k, v in extra.items() if v})
         attrs.update(d["properties"])
         return attrs
+
+
+_FORMATS_CACHE: dict[tuple, tuple[float, list[str]]] = {}
+FORMATS_CACHE_SECONDS = 600
+
+
+def cloud_disk_formats(conn, key: tuple) -> list[str]:
+    """The formats of ``DISK_FORMATS`` the cloud's image schema accepts (cached per project
+    and credentials version for 10 minutes); all of them when the schema cannot be read."""
+    cached = _FORMATS_CACHE.get(key)
+    if cached and time.monotonic() - cached[0] < FORMATS_CACHE_SECONDS:
+        return cached[1]
+    try:
+        schema = conn.http.request("GET", f"{conn.image.root}/v2/schemas/image").json()
+        enum = schema["properties"]["disk_format"]["enum"]
+        formats = [f for f in DISK_FORMATS if f in enum] or list(DISK_FORMATS)
+    except (ApiError, KeyError, TypeError, ValueError):
+        return list(DISK_FORMATS)
+    _FORMATS_CACHE[key] = (time.monotonic(), formats)
+    return formats
 
 
 def max_size_text() -> str:

@@ -11,10 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from images import staging
-from images.upload_forms import ImageUploadForm, max_size_text
+from images.upload_forms import ImageUploadForm, cloud_disk_formats, max_size_text
 from imsportal.accounts.roles import OPERATOR
+from imsportal.cloud import cloudapi_for
 from imsportal.projects.access import project_view
 from jobs.models import StagedUpload
+
+
+def disk_formats(request: HttpRequest, project) -> list[str]:
+    key = (project.pk, project.credentials_version, project.updated_at)
+    return cloud_disk_formats(cloudapi_for(request), key)
 
 
 def _unfinished(request: HttpRequest, project):
@@ -30,7 +36,7 @@ def _unfinished(request: HttpRequest, project):
 @project_view(OPERATOR)
 def upload_page(request: HttpRequest, project) -> HttpResponse:
     context = {
-        "form": ImageUploadForm(),
+        "form": ImageUploadForm(disk_formats=disk_formats(request, project)),
         "unfinished": _unfinished(request, project),
         "max_size": settings.UPLOAD_MAX_SIZE,
         "max_size_text": max_size_text(),

@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from datetime import timedelta
+from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
@@ -472,3 +473,30 @@ def test_a_disk_that_fills_up_mid_patch_leaves_a_consistent_state(operator_clien
     assert staging.data_path(upload.id).stat().st_size == 1024 * 1024
     assert patch(operator_client, url, 1024 * 1024, data[1024 * 1024 :]).status_code == 204
     assert staging.data_path(upload.id).read_bytes() == data
+
+
+@pytest.mark.django_db
+def test_only_the_cloud_s_formats_are_offered_and_accepted(operator_client, base):
+    from images import upload_forms
+
+    upload_forms._FORMATS_CACHE.clear()
+    schema = {"properties": {"disk_format": {"enum": [None, "raw", "qcow2", "vhd"]}}}
+    with mock.patch("imsportal.cloudapi.http.HttpClient.request") as request:
+        request.return_value.json.return_value = schema
+        page = operator_client.get("/p/owner/images/upload/").content.decode()
+        resp = create(operator_client, base, 1000, meta(disk_format="vmdk"))
+    upload_forms._FORMATS_CACHE.clear()
+    assert '<option value="qcow2"' in page
+    assert '<option value="vmdk"' not in page
+    assert resp.status_code == 400
+    assert b"disk_format" in resp.content
+
+
+@pytest.mark.django_db
+def test_the_local_cloud_s_schema_offers_every_format(operator_client):
+    from images import upload_forms
+
+    upload_forms._FORMATS_CACHE.clear()
+    page = operator_client.get("/p/owner/images/upload/").content.decode()
+    for fmt in ("qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"):
+        assert f'<option value="{fmt}"' in page
