@@ -199,3 +199,40 @@ def test_a_sigkilled_worker_ends_with_exactly_one_image(
     assert [(i.id, i.status) for i in images] == [(job.image_id, "active")]
     assert images[0].id != leftovers[0].id
     assert images[0].checksum == md5_sha512(tmp_path / "disk.qcow2")[0]
+
+
+def test_a_rerun_adopts_the_image_a_dead_worker_finished(cloud, owner_project, make_user, tmp_path):
+    """Killed after the cloud verified the data but before the job was marked done: the
+    next run finds the stamped active image with the same bytes and creates no second one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.tasks import upload_image_task
+
+    conn, stamps = cloud
+    upload, stamp = stage(owner_project, make_user, tmp_path, 1024 * 1024)
+    stamps.append(stamp)
+    path = staging.data_path(upload.id)
+    first = conn.image.upload_image(
+        "bare", "qcow2", data=path, name="wt11-adopted", **{STAMP: stamp}
+    )
+    job = Job.objects.create(
+        project=owner_project,
+        kind=Job.Kind.UPLOAD,
+        title="wt11-adopted",
+        upload=upload,
+        params=dict(ATTRS),
+        bytes_total=upload.length,
+        status=Job.Status.RUNNING,
+        worker="dead-worker",
+        lease_until=timezone.now() - timedelta(seconds=1),
+        attempts=1,
+    )
+    assert upload_image_task.apply(args=(job.pk,)).get() == "success"
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCESS
+    assert job.image_id == first.id
+    assert job.checksum_md5 == first.checksum
+    assert [i.id for i in stamped(conn, stamp)] == [first.id]
+    assert not path.exists()
