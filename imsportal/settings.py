@@ -246,6 +246,9 @@ UPLOAD_TASK_MAX_RETRIES = envint("UPLOAD_TASK_MAX_RETRIES", 5, minimum=0)
 UPLOAD_RETRY_BACKOFF = envfloat("UPLOAD_RETRY_BACKOFF", 10.0, minimum=0.1)
 # Bytes per second a worker sends to the cloud (0: no cap), to leave room on a shared uplink.
 UPLOAD_CLOUD_MAX_RATE = envint("UPLOAD_CLOUD_MAX_RATE", 0, minimum=0)
+# Each worker removes expired uploads and re-sends abandoned jobs this often (0: never; then
+# run `manage.py cleanup_uploads` from cron).
+JOBS_SWEEP_SECONDS = envint("JOBS_SWEEP_SECONDS", 300, minimum=0)
 IMS_JOB_POLL_SECONDS = envfloat("IMS_JOB_POLL_SECONDS", 5.0, minimum=0.1)
 IMS_JOB_DEADLINE_SECONDS = envint("IMS_JOB_DEADLINE_SECONDS", 2 * 3600, minimum=1)
 

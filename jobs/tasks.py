@@ -541,12 +541,38 @@ def recover_jobs() -> int:
     return sent
 
 
+def sweep() -> tuple[int, int, int]:
+    """Expired uploads and orphan staging files removed, and jobs re-sent: what
+    ``manage.py cleanup_uploads`` does, and every worker every JOBS_SWEEP_SECONDS."""
+    from images import staging
+
+    uploads, orphans = staging.cleanup()
+    return uploads, orphans, recover_jobs()
+
+
+def _sweep_forever(stop: threading.Event) -> None:
+    # No Celery beat: each worker sweeps now and then; claims make overlapping sweeps safe.
+    while not stop.wait(settings.JOBS_SWEEP_SECONDS):
+        try:
+            sweep()
+        except Exception:  # noqa: BLE001 - keep sweeping; the next round may succeed
+            log.exception("job sweep failed")
+        finally:
+            connection.close()
+
+
 @worker_ready.connect
 def _recover_on_start(**kwargs: Any) -> None:
     try:
         count = recover_jobs()
     except Exception:  # noqa: BLE001 - never stop a worker from starting
         log.exception("recover_jobs failed")
-        return
-    if count:
-        log.info("re-sent %s unfinished jobs", count)
+    else:
+        if count:
+            log.info("re-sent %s unfinished jobs", count)
+    finally:
+        connection.close()
+    if settings.JOBS_SWEEP_SECONDS:
+        threading.Thread(
+            target=_sweep_forever, args=(threading.Event(),), daemon=True, name="jobs-sweep"
+        ).start()

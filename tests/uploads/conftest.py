@@ -48,6 +48,7 @@ def start_jobs_worker(
         UPLOAD_RETRY_BACKOFF="0.5",
         IMS_JOB_POLL_SECONDS="0.5",
         UPLOAD_CLOUD_MAX_RATE=str(RATE),
+        JOBS_SWEEP_SECONDS="0",  # the tests sweep when they mean to
         **env,
     )
     with open(log_path, "ab") as log:

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from jobs import tasks
-from jobs.models import Job
+from jobs.models import Job, StagedUpload
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +109,25 @@ def test_the_heartbeat_keeps_the_lease_through_a_silent_call(owner_project, sett
         job.refresh_from_db()
         assert job.lease_until > timezone.now()
         assert not tasks.claim(job.pk, "thief")
+
+
+def test_the_sweep_cleans_up_and_resends(owner_project, settings, tmp_path, make_user):
+    from images import staging
+
+    settings.UPLOAD_STAGING_DIR = tmp_path
+    upload = staging.create(owner_project, make_user("sweeper", "operator"), 10, {}, {})
+    StagedUpload.objects.filter(pk=upload.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    (tmp_path / "stray.part").write_bytes(b"x")
+    dead = make(
+        owner_project,
+        kind=Job.Kind.UPLOAD,
+        status=Job.Status.RUNNING,
+        lease_until=timezone.now() - timedelta(seconds=5),
+    )
+    with mock.patch("celery.app.task.Task.apply_async") as send:
+        assert tasks.sweep() == (1, 1, 1)
+    assert send.call_args.args[0] == (dead.pk,)
+    assert not StagedUpload.objects.exists()
+    assert not list(tmp_path.glob("*.part"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from images import staging
-from jobs.tasks import recover_jobs
+from jobs.tasks import sweep
 
 
 class Command(BaseCommand):
@@ -23,7 +23,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        uploads, orphans = staging.cleanup()
-        self.stdout.write(f"removed {uploads} expired uploads and {orphans} orphan files")
-        if not options["no_recover"]:
-            self.stdout.write(f"re-sent {recover_jobs()} unfinished jobs")
+        if options["no_recover"]:
+            uploads, orphans = staging.cleanup()
+            self.stdout.write(f"removed {uploads} expired uploads and {orphans} orphan files")
+            return
+        uploads, orphans, jobs = sweep()
+        self.stdout.write(
+            f"removed {uploads} expired uploads and {orphans} orphan files; "
+            f"re-sent {jobs} unfinished jobs"
+        )
