@@ -56,6 +56,15 @@ CHECKS = {
 }
 
 
+def _checks() -> dict:
+    # issue 11: uploads stream through the reverse proxy (only when UPLOAD_PROBE_URL is set)
+    if settings.UPLOAD_PROBE_URL:
+        from images.proxy_probe import check_upload_streaming
+
+        return {**CHECKS, "uploads": check_upload_streaming}
+    return CHECKS
+
+
 def _reason(e: Exception) -> str:
     if isinstance(e, ApiError):
         return str(e)
@@ -71,7 +80,7 @@ def _reason(e: Exception) -> str:
 @require_GET
 def healthz(request):
     results = {}
-    for name, check in CHECKS.items():
+    for name, check in _checks().items():
         try:
             problem = check()
         except Exception as e:  # noqa: BLE001 - every failure is a reported reason

@@ -246,6 +246,10 @@ UPLOAD_TASK_MAX_RETRIES = envint("UPLOAD_TASK_MAX_RETRIES", 5, minimum=0)
 UPLOAD_RETRY_BACKOFF = envfloat("UPLOAD_RETRY_BACKOFF", 10.0, minimum=0.1)
 # Bytes per second a worker sends to the cloud (0: no cap), to leave room on a shared uplink.
 UPLOAD_CLOUD_MAX_RATE = envint("UPLOAD_CLOUD_MAX_RATE", 0, minimum=0)
+# The portal's public base URL (as browsers reach it, through the reverse proxy): /healthz
+# then checks that uploads stream through unbuffered. Empty: no such check.
+UPLOAD_PROBE_URL = envstr("UPLOAD_PROBE_URL")
+UPLOAD_PROBE_WAIT = envfloat("UPLOAD_PROBE_WAIT", 3.0, minimum=0.1)
 # Each worker removes expired uploads and re-sends abandoned jobs this often (0: never; then
 # run `manage.py cleanup_uploads` from cron).
 JOBS_SWEEP_SECONDS = envint("JOBS_SWEEP_SECONDS", 300, minimum=0)
