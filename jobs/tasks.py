@@ -297,6 +297,19 @@ def _finish_cancel(job: Job, token: str | None) -> None:
     )
 
 
+def _record_end(job: Job, outcome: str, error: str = "") -> None:
+    record(
+        "job.finish",
+        user=job.created_by,
+        project=job.project,
+        target_id=job.image_id or job.reference,
+        target_name=job.title,
+        params={"job": job.pk, "kind": job.kind, "outcome": outcome},
+        outcome=outcome,
+        error=error,
+    )
+
+
 def _backoff(attempt: int) -> float:
     base = settings.UPLOAD_RETRY_BACKOFF * 2 ** max(attempt - 1, 0)
     return min(base, 600) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
@@ -357,6 +370,8 @@ def upload_image_task(self, job_id: int) -> str:
 def _fail(job: Job, token: str, e: Exception) -> None:
     """A permanent error: the message and request id on the job; the staging file stays so
     the user can retry."""
+    if not isinstance(e, ApiError):  # cloud errors were recorded by ``audited`` already
+        _record_end(job, "failure", str(e))
     _end(
         job,
         token,
@@ -451,7 +466,9 @@ def poll_ims_job_task(self, job_id: int) -> str:
     if job.is_done:
         return "done already"
     if job.deadline and timezone.now() > job.deadline:
-        _end(job, None, Job.Status.TIMED_OUT, last_error="IMS did not finish before the deadline.")
+        reason = "IMS did not finish before the deadline."
+        if _end(job, None, Job.Status.TIMED_OUT, last_error=reason):
+            _record_end(job, "failure", reason)
         return "timed out"
     # One chain of polls per job: a run takes the job until just before its next run is due,
     # so a duplicate message (recover_jobs, a redelivery) ends its chain here.

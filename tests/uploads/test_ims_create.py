@@ -209,3 +209,5 @@ def test_a_job_past_its_deadline_times_out(jobs_queue, operator_client, owner_pr
     assert poll_ims_job_task.apply(args=(job.pk,)).get() == "timed out"
     job.refresh_from_db()
     assert job.status == Job.Status.TIMED_OUT
+    entry = AuditEntry.objects.get(action="job.finish")
+    assert (entry.outcome, entry.target_id) == ("failure", f"job:{job.pk}")

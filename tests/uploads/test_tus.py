@@ -500,3 +500,20 @@ def test_the_local_cloud_s_schema_offers_every_format(operator_client):
     page = operator_client.get("/p/owner/images/upload/").content.decode()
     for fmt in ("qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"):
         assert f'<option value="{fmt}"' in page
+
+
+@pytest.mark.django_db
+def test_discarding_needs_confirmation_and_ownership(operator_client, make_user, base):
+    url = create(operator_client, base, 1000)["Location"]
+    upload = StagedUpload.objects.get()
+    discard = f"/p/owner/images/uploads/{upload.id}/discard"
+    other = Client()
+    other.force_login(make_user("other-op", "operator"))
+    other.post(discard, {"confirm": "yes"})
+    operator_client.post(discard)
+    assert StagedUpload.objects.exists()
+    resp = operator_client.post(discard, {"confirm": "yes"})
+    assert resp.status_code == 302
+    assert not StagedUpload.objects.exists()
+    assert not staging.data_path(upload.id).exists()
+    assert operator_client.head(url, headers=TUS).status_code == 404
