@@ -150,3 +150,27 @@ def test_pause_resume_cancel_and_a_format_mismatch(page, live_server, login, set
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#upload-status")).to_contain_text("Cancelled")
     assert not StagedUpload.objects.filter(status=StagedUpload.Status.RECEIVING).exists()
+
+
+def test_the_job_list_shows_new_jobs_and_announces_endings(page, live_server, login, owner_project):
+    login("viewer", "watcher")
+    page.goto(f"{live_server.url}/p/owner/jobs/")
+    expect(page.locator("#no-jobs")).to_be_visible()
+    job = Job.objects.create(
+        project=owner_project,
+        kind=Job.Kind.UPLOAD,
+        title="wt11-appears",
+        status=Job.Status.RUNNING,
+        phase=Job.Phase.UPLOADING,
+        bytes_total=100,
+        bytes_done=40,
+    )
+    row = page.locator(f"#job-{job.pk}")
+    expect(row).to_contain_text("wt11-appears", timeout=10_000)  # no reload
+    expect(row.locator("progress")).to_have_attribute("value", "40")
+    Job.objects.filter(pk=job.pk).update(bytes_done=80)
+    expect(row.locator("progress")).to_have_attribute("value", "80")
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCESS, phase=Job.Phase.DONE)
+    expect(row).to_contain_text("Succeeded")
+    expect(page.locator("#job-announcer")).to_have_text("wt11-appears: succeeded")
+    assert page.locator(f"#job-{job.pk}").count() == 1  # swapped in place, not duplicated
