@@ -247,6 +247,19 @@ def cleanup() -> tuple[int, int]:
                 removed += 1
         except UploadLockedError:
             continue  # a PATCH is writing right now: not abandoned
+    # A failed job keeps its file for a retry, but not forever.
+    cutoff = timezone.now() - timedelta(seconds=settings.UPLOAD_EXPIRY_SECONDS)
+    abandoned = StagedUpload.objects.filter(
+        status=StagedUpload.Status.SUBMITTED,
+        jobs__status__in=(Job.Status.FAILED, Job.Status.TIMED_OUT),
+        jobs__finished_at__lt=cutoff,
+    )
+    for upload in abandoned:
+        remove_files(upload.id)
+        StagedUpload.objects.filter(pk=upload.pk).update(
+            status=StagedUpload.Status.DONE, error="Removed: its job failed and was not retried."
+        )
+        removed += 1
     known = {str(u) for u in StagedUpload.objects.values_list("id", flat=True)}
     orphans = 0
     for path in staging_dir().glob("*.part"):

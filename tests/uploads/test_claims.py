@@ -131,3 +131,29 @@ def test_the_sweep_cleans_up_and_resends(owner_project, settings, tmp_path, make
     assert send.call_args.args[0] == (dead.pk,)
     assert not StagedUpload.objects.exists()
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_the_sweep_removes_the_file_of_a_long_failed_job(
+    owner_project, settings, tmp_path, make_user
+):
+    from images import staging
+
+    settings.UPLOAD_STAGING_DIR = tmp_path
+    user = make_user("failer", "operator")
+    upload = staging.create(owner_project, user, 10, {}, {})
+    recent = staging.create(owner_project, user, 10, {}, {})
+    StagedUpload.objects.update(status=StagedUpload.Status.SUBMITTED)
+    long_ago = timezone.now() - timedelta(seconds=settings.UPLOAD_EXPIRY_SECONDS + 5)
+    for u, finished in ((upload, long_ago), (recent, timezone.now())):
+        make(
+            owner_project,
+            kind=Job.Kind.UPLOAD,
+            status=Job.Status.FAILED,
+            upload=u,
+            finished_at=finished,
+        )
+    with mock.patch("celery.app.task.Task.apply_async"):
+        tasks.sweep()
+    assert not staging.data_path(upload.id).exists()
+    assert staging.data_path(recent.id).exists()
+    assert StagedUpload.objects.get(pk=upload.pk).status == StagedUpload.Status.DONE
