@@ -16,7 +16,11 @@ def connection() -> Connection:
     global _connection
     with _lock:
         if _connection is None:
-            _connection = Connection.from_config(settings.CLOUD)
+            # A page's calls end within the budget whatever the retries (cloud projects that
+            # run uploads will want a connection with a longer one).
+            _connection = Connection.from_config(
+                settings.CLOUD, total_timeout=settings.CLOUD_REQUEST_BUDGET
+            )
         return _connection
 
 
@@ -25,10 +29,21 @@ def cloudapi_for(request=None) -> Connection:
     return connection()
 
 
+def health_targets() -> list[tuple[str, Connection]]:
+    """(name, client) of every cloud project ``/healthz`` checks; one configured project now.
+
+    The names may be shown to logged-in staff only: anonymous callers get a count.
+    """
+    return [("default", connection())]
+
+
 def reset(**kwargs) -> None:
     global _connection
     with _lock:
         _connection = None
 
 
-setting_changed.connect(lambda setting, **kw: reset() if setting == "CLOUD" else None, weak=False)
+setting_changed.connect(
+    lambda setting, **kw: reset() if setting in ("CLOUD", "CLOUD_REQUEST_BUDGET") else None,
+    weak=False,
+)

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "imsportal.middleware.CloudBudgetMiddleware",
 ]
 
 ROOT_URLCONF = "imsportal.urls"
@@ -184,6 +185,8 @@ CLOUD = {
     "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
     "retries": envint("CLOUD_RETRIES", 3, minimum=0),
 }
+# Seconds all the cloud calls of one page (or one call, retries included) may take in all.
+CLOUD_REQUEST_BUDGET = envfloat("CLOUD_REQUEST_BUDGET", 10.0, minimum=0.1)
 if CLOUD["auth_type"] == "token" and not (CLOUD["token"] and CLOUD["image_endpoint"]):
     raise ImproperlyConfigured("CLOUD_AUTH_TYPE=token needs CLOUD_TOKEN and CLOUD_IMAGE_ENDPOINT")
 if CLOUD["auth_type"] == "aksk" and not (

@@ -2,12 +2,14 @@
 
 from imsportal.cloudapi.auth import PasswordAuth, StaticTokenAuth
 from imsportal.cloudapi.connection import Connection
+from imsportal.cloudapi.http import deadline
 from imsportal.cloudapi.exceptions import (
     ApiError,
     BadRequestError,
     ChecksumMismatchError,
     ConflictError,
     ConnectionFailed,
+    DeadlineExceededError,
     DuplicateResourceError,
     EndpointNotFound,
     ForbiddenError,
@@ -34,6 +36,7 @@ __all__ = [
     "ConflictError",
     "Connection",
     "ConnectionFailed",
+    "DeadlineExceededError",
     "DuplicateResourceError",
     "EndpointNotFound",
     "ForbiddenError",
@@ -52,4 +55,5 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "WaitTimeoutError",
+    "deadline",
 ]
