@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "imsportal.accounts",
+    "imsportal.health",
     "images",
     "jobs",
 ]
@@ -206,4 +207,8 @@ LOGGING = {
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
-HEALTH_WORKER_TIMEOUT = envfloat("HEALTH_WORKER_TIMEOUT", 2.0, minimum=0.1)
+# --- Health --------------------------------------------------------------------------------
+# /healthz answers within this many seconds, whatever the parts do.
+HEALTH_TIMEOUT = envfloat("HEALTH_TIMEOUT", 0.8, minimum=0.1)
+# Workers record a heartbeat this often; /healthz calls a worker dead after three missed.
+WORKER_HEARTBEAT_SECONDS = envfloat("WORKER_HEARTBEAT_SECONDS", 5.0, minimum=0.5)

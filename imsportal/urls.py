@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from imsportal.health import healthz
+from imsportal.health.views import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="images:list"), name="home"),
