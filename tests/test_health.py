@@ -4,7 +4,6 @@ parts do, and never shows secrets, URLs, hosts or paths to anonymous callers."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 

@@ -2,7 +2,6 @@
 
 from imsportal.cloudapi.auth import PasswordAuth, StaticTokenAuth
 from imsportal.cloudapi.connection import Connection
-from imsportal.cloudapi.http import deadline
 from imsportal.cloudapi.exceptions import (
     ApiError,
     BadRequestError,
@@ -24,6 +23,7 @@ from imsportal.cloudapi.exceptions import (
     UnsupportedMediaTypeError,
     WaitTimeoutError,
 )
+from imsportal.cloudapi.http import deadline
 from imsportal.cloudapi.resources import CloudImage, Image, Job, Member
 from imsportal.cloudapi.signing import AkSkAuth
 
