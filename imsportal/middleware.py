@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from imsportal import cloudapi
 
@@ -19,3 +22,28 @@ class CloudBudgetMiddleware:
     def __call__(self, request):
         with cloudapi.deadline(settings.CLOUD_REQUEST_BUDGET):
             return self.get_response(request)
+
+
+class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's login requirement, with an answer htmx can follow.
+
+    A fragment request (a filter, a pager, a job's status poll) from a user whose session
+    expired must not get the login page swapped into a table cell. htmx gets ``HX-Redirect``
+    to the login page, which loads it as a whole page and so also ends any polling; the
+    login then returns to the page the browser showed (``HX-Current-URL``), not to the
+    fragment's URL. The status is 286 (htmx's "stop polling") for clients that ignore the
+    redirect.
+    """
+
+    def handle_no_permission(self, request, view_func):
+        htmx = getattr(request, "htmx", None)
+        if not htmx:
+            return super().handle_no_permission(request, view_func)
+        login_url = resolve_url(self.get_login_url(view_func))
+        # current_url_abs_path is None unless the page is on this portal's own origin.
+        back_to = htmx.current_url_abs_path
+        target = redirect_to_login(back_to, login_url)["Location"] if back_to else login_url
+        response = HttpResponseClientRedirect(target)
+        response.status_code = HttpResponseStopPolling.status_code
+        response.reason_phrase = "Stop Polling"
+        return response
