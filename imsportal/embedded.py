@@ -49,6 +49,9 @@ def main() -> int:
     cloud_port = envint("LOCALCLOUD_PORT", 8775, minimum=1)
     embedded_cloud = not os.environ.get("CLOUD_AUTH_URL")
 
+    from imsportal.prepare import prepare
+
+    prepare()  # folders 0700, data files 0600, the generated key; settings only read them
     print("• Preparing the portal database", flush=True)
     _run("manage.py", "migrate", "--noinput", "-v", "0")
     _run("manage.py", "create_user", "admin", "--role", "operator", "--superuser", "--if-missing")

@@ -16,20 +16,40 @@ from imsportal.env import (
     envint,
     envsecret,
     envstr,
-    persistent_secret,
+    read_secret_file,
 )
+from imsportal.prepare import layout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(envstr("IMSPORTAL_DATA_DIR") or BASE_DIR / "var").resolve()
+# Where each data file lives; the start commands create them (imsportal.prepare), this only reads.
+PATHS = layout()
+DATA_DIR = PATHS.data_dir
 
 DEBUG = envbool("DEBUG", False)
-SECRET_KEY = envsecret("SECRET_KEY") or persistent_secret(DATA_DIR / "secret_key")
+SECRET_KEY = envsecret("SECRET_KEY")
+if not SECRET_KEY and not PATHS.embedded:
+    # Several hosts (or processes on a shared database) must sign with one key.
+    raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required with DATABASE_URL")
+if not SECRET_KEY:
+    assert PATHS.secret_key_file is not None
+    SECRET_KEY = read_secret_file(PATHS.secret_key_file) or ""
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and {PATHS.secret_key_file} does not exist yet: set "
+            "SECRET_KEY (or SECRET_KEY_FILE), or run `make run` or any `manage.py` command, "
+            "which generate it"
+        )
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 SECURE_COOKIES = envbool("SECURE_COOKIES", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto (only if it always sets it).
+if envbool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS once the portal is served over HTTPS only (which SECURE_COOKIES says it is).
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if SECURE_COOKIES else 0, minimum=0)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -101,7 +121,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "portal.sqlite3",
+            "NAME": PATHS.sqlite_file,
             # A file, not :memory:, so that a Celery worker process in the tests sees it too.
             "TEST": {"NAME": DATA_DIR / "test-portal.sqlite3"},
             "OPTIONS": dict(_SQLITE_OPTIONS),
@@ -126,16 +146,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(envstr("STATIC_ROOT") or DATA_DIR / "staticfiles")
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = PATHS.static_root
 WHITENOISE_USE_FINDERS = True  # serve straight from the apps and static/ without collectstatic
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for _sub in ("queue", "processed", "control"):
-        (CELERY_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
@@ -144,14 +161,12 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND") or (
-    "file://" + str(DATA_DIR / "celery-results")
-    if CELERY_BROKER_URL.startswith("filesystem")
+    "file://" + str(PATHS.results_dir)
+    if PATHS.results_dir
     else CELERY_BROKER_URL
     if CELERY_BROKER_URL.startswith("redis")
     else "rpc://"
 )
-if CELERY_RESULT_BACKEND.startswith("file://"):
-    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 3300, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
@@ -203,7 +218,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": envchoice(
+            "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True
+        ),
+    },
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
