@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import resolve_url
+from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from imsportal import cloudapi
@@ -46,4 +47,20 @@ class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
         response = HttpResponseClientRedirect(target)
         response.status_code = HttpResponseStopPolling.status_code
         response.reason_phrase = "Stop Polling"
+        return response
+
+
+class PrivatePagesMiddleware:
+    """``Cache-Control: private, no-store`` on every answer to a logged-in user: pages show
+    a project's images and jobs, which must stay out of shared caches and off the disk of
+    the browser after logout. Static files (WhiteNoise answers them earlier) keep theirs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)  # drops any "public"
         return response
