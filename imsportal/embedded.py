@@ -51,6 +51,9 @@ def main() -> int:
         os.environ.get("CLOUD_AUTH_URL") or os.environ.get("CLOUD_IMAGE_ENDPOINT")
     )
 
+    from imsportal.prepare import prepare
+
+    prepare()  # folders 0700, data files 0600, the generated key; settings only read them
     print("• Preparing the portal database", flush=True)
     _run("manage.py", "migrate", "--noinput", "-v", "0")
     _run("manage.py", "sync_cloud_project")

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from images.forms import CloudImageFilterForm, ImageFilterForm
 from imsportal.cloud import cloudapi_for
@@ -12,12 +13,19 @@ PAGE_SIZE = 20
 
 
 def _render_list(request, template: str, partial: str, context: dict):
-    """Render a list page, or only its rows partial for htmx; pager links keep the filters."""
-    if request.htmx and not request.htmx.boosted:
+    """Render a list page, or only its rows partial for htmx; pager links keep the filters.
+
+    A history-restore request (Back after htmx's history cache missed) wants the whole
+    page, and ``Vary: HX-Request`` keeps browsers and proxies from caching one as the other.
+    """
+    htmx = request.htmx
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
         template = f"{template}#{partial}"
     filters = request.GET.copy()
     filters.pop("marker", None)
-    return render(request, template, {**context, "filters": filters.urlencode()})
+    response = render(request, template, {**context, "filters": filters.urlencode()})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @project_view()
