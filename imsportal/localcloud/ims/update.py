@@ -1,6 +1,6 @@
 """IMS ``PATCH /v2/cloudimages/{image_id}`` (reference ims.md §2): update an image's name,
 RAM limits, IMS ``__`` attributes and custom properties with a list of add/replace/remove
-ops, all or nothing. The name, description and RAM checks are shared with ``ims_create``."""
+ops, all or nothing. The name, description and RAM checks live in ``rules``."""
 
 from __future__ import annotations
 
@@ -12,17 +12,19 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from imsportal.localcloud.models import Image, ImageMember, Token
-from imsportal.localcloud.views.errors import ims_error
-from imsportal.localcloud.views.glance import member_exists
-from imsportal.localcloud.views.ims import (
+from imsportal.localcloud.errors import ims_error
+from imsportal.localcloud.glance.rules import member_exists
+from imsportal.localcloud.ims.routing import bad_request, json_body
+from imsportal.localcloud.ims.rules import (
     RESERVED,
     SUPPORT_FLAGS,
-    bad_request,
+    check_description,
+    check_name,
     cloudimage_body,
-    json_body,
     live,
+    ram_value,
 )
+from imsportal.localcloud.models import Image, ImageMember, Token
 
 UPDATABLE = {
     "name",
@@ -40,39 +42,6 @@ UPDATABLE = {
     "__support_kvm_hi1822_hivirtionet",
 }
 CUSTOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,254}$")
-NAME_RE = re.compile(r"^[\w\-. ]{1,128}$")
-
-
-def check_name(name: Any) -> tuple[str, str] | None:
-    """The IMS error for a bad image name, or None."""
-    if not isinstance(name, str) or not name:
-        return "IMG.0013", "The image name is empty."
-    if len(name) > 128:
-        return "IMG.0002", "The image name contains more than 128 characters."
-    if not NAME_RE.match(name) or name != name.strip():
-        return "IMG.0003", "The image name format is invalid."
-    return None
-
-
-def check_description(text: Any) -> tuple[str, str] | None:
-    if not isinstance(text, str):
-        return "IMG.0054", "The description format is invalid."
-    if len(text) > 1024:
-        return "IMG.0004", "The description contains more than 1024 characters."
-    if any(c in text for c in "\r\n<>"):
-        return "IMG.0054", "The description format is invalid."
-    return None
-
-
-def ram_value(value: Any) -> int | None:
-    """A RAM size in MB as sent (int or numeric string); None if invalid."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 <= number <= 1024 * 1024 else None
 
 
 def _check_value(attr: str, value: Any) -> tuple[str, str] | None:

@@ -1,81 +1,22 @@
-"""IMS v2 extension API on the image host (reference ims.md §1-§4): the request wrapper and
-errors, the IMS image document, and ``GET /v2/cloudimages`` (query images with the IMS
-filters and ``__`` attributes).
-
-The other IMS endpoints live beside this module: ``ims_update`` (PATCH an image with a list
-of ops), ``ims_create`` (POST /v2/cloudimages/action: create an image from a server or an
-object-storage file as an asynchronous job) and ``ims_jobs`` (the jobs and GET of a job).
+"""IMS's rules (reference ims.md §1, §2): the IMS image document and the attributes it
+derives, the query behind ``GET /v2/cloudimages`` (also used by Glance's list for the ``__``
+filters), and the name, description and RAM checks that update and create share.
 
 The images are the Glance images (models.glance.Image); IMS attributes the image does not
 store (``__imagetype``, ``__os_type``, ``__image_size``...) are derived when answering.
-Errors are IMS's ``{"error": {"code": "IMG.xxxx", "message": …}}``; authentication
-failures are the API gateway's flat ``APIGW.0301`` body.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 
-from imsportal.localcloud.auth import authenticate_or_reason
+from imsportal.localcloud.glance.rules import base_body, member_exists
 from imsportal.localcloud.models import Image, ImageMember, Token
-from imsportal.localcloud.views import ims_jobs
-from imsportal.localcloud.views.errors import gateway_unauthorized, ims_error
-from imsportal.localcloud.views.glance import base_body, member_exists
-
-Handler = Callable[..., HttpResponse]
-
-# ---------------------------------------------------------------------------------------
-# Errors and the request wrapper
-
-
-def bad_request(code: str, message: str) -> JsonResponse:
-    return ims_error(400, code, message)
-
-
-def ims_route(writes: tuple[str, ...] = (), **handlers: Handler) -> Handler:
-    """One IMS URL: 401 before anything else, then 405, then the role check (reads need a
-    role in the project, which every scoped caller has; writes need member or admin)."""
-
-    @csrf_exempt
-    def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
-        caller, reason = authenticate_or_reason(request)
-        if caller is None:
-            return gateway_unauthorized(request, reason)
-        handler = handlers.get(request.method or "")
-        if handler is None:
-            resp = ims_error(405, "IMG.0001", f"The method {request.method} is not allowed.")
-            resp["Allow"] = ", ".join(sorted(handlers))
-            return resp
-        if request.method in writes and not {"member", "admin"} & set(caller.roles):
-            return ims_error(403, "IMG.0026", "The role of the user is invalid.")
-        ims_jobs.ensure_runner()
-        return handler(request, caller, **kwargs)
-
-    return view
-
-
-def json_body(request: HttpRequest, kind: type) -> Any:
-    """The request's JSON body if it is a non-empty ``kind`` (list or dict); otherwise the
-    IMS 400 to answer with (a JsonResponse)."""
-    if not request.body.strip():
-        return bad_request("IMG.0007", "The request body is empty.")
-    try:
-        body = json.loads(request.body)
-    except ValueError:
-        return bad_request("IMG.0001", "The request message format is invalid.")
-    if not isinstance(body, kind):
-        return bad_request("IMG.0001", "The request message format is invalid.")
-    if not body:
-        return bad_request("IMG.0007", "The request body is empty.")
-    return body
-
 
 # ---------------------------------------------------------------------------------------
 # Visibility and the IMS image document
@@ -193,6 +134,26 @@ def cloudimage_body(image: Image, project: str, has_members: bool) -> dict[str, 
     body.update(image.properties)  # stored IMS attributes win over derived ones
     body["__imagetype"] = image_type(image, project, has_members)
     return body
+
+
+def ims_attributes(images: list[Image], project: str) -> dict[str, dict[str, Any]]:
+    """The ``__`` attributes of each image as ``project`` sees them, by image id: what
+    IMS's Glance-compatible API adds to Glance's image document (reference ims.md §6.5)."""
+    with_members = _images_with_members(images)
+    return {
+        image.id: {
+            k: v
+            for k, v in cloudimage_body(image, project, image.id in with_members).items()
+            if k.startswith("__")
+        }
+        for image in images
+    }
+
+
+def matches_ims_filters(attributes: dict[str, Any], filters: dict[str, str]) -> bool:
+    """Whether an image's ``__`` attributes match every ``__`` filter (string booleans
+    compared without case)."""
+    return all(_same(attributes.get(name), wanted) for name, wanted in filters.items())
 
 
 def _images_with_members(images: list[Image]) -> set[str]:
@@ -363,10 +324,39 @@ def _architecture(doc: dict[str, Any]) -> str:
     return "arm" if arch in ("arm", "aarch64", "arm64") or doc.get("__support_arm") else "x86"
 
 
-def list_cloudimages(request: HttpRequest, caller: Token) -> HttpResponse:
+# ---------------------------------------------------------------------------------------
+# Validation shared by update and create
+
+NAME_RE = re.compile(r"^[\w\-. ]{1,128}$")
+
+
+def check_name(name: Any) -> tuple[str, str] | None:
+    """The IMS error for a bad image name, or None."""
+    if not isinstance(name, str) or not name:
+        return "IMG.0013", "The image name is empty."
+    if len(name) > 128:
+        return "IMG.0002", "The image name contains more than 128 characters."
+    if not NAME_RE.match(name) or name != name.strip():
+        return "IMG.0003", "The image name format is invalid."
+    return None
+
+
+def check_description(text: Any) -> tuple[str, str] | None:
+    if not isinstance(text, str):
+        return "IMG.0054", "The description format is invalid."
+    if len(text) > 1024:
+        return "IMG.0004", "The description contains more than 1024 characters."
+    if any(c in text for c in "\r\n<>"):
+        return "IMG.0054", "The description format is invalid."
+    return None
+
+
+def ram_value(value: Any) -> int | None:
+    """A RAM size in MB as sent (int or numeric string); None if invalid."""
+    if isinstance(value, bool):
+        return None
     try:
-        docs = query_images(caller, request.GET)
-    except QueryError as e:
-        return bad_request(e.code, str(e))
-    # Only the images: no next/first/schema links, the client pages with marker.
-    return JsonResponse({"images": docs})
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number <= 1024 * 1024 else None

@@ -23,19 +23,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from imsportal.env import envfloat
-from imsportal.localcloud.models import Bucket, Image, Job, Server, Token
-from imsportal.localcloud.views.errors import ims_error
-from imsportal.localcloud.views.glance_data import CHUNK
-from imsportal.localcloud.views.ims_disks import SNIFF_HEAD, SNIFF_TAIL, sniff
+from imsportal.localcloud.ims.disks import SNIFF_HEAD, SNIFF_TAIL, sniff
+from imsportal.localcloud.models import Bucket, Image, Job, Server
 
 log = logging.getLogger(__name__)
 
-# Wall time from submission to SUCCESS/FAIL; the first third of it the job is INIT.
-JOB_SECONDS = envfloat("LOCALCLOUD_IMS_JOB_SECONDS", 3.0)
+CHUNK = 1024 * 1024  # copy in the pieces uploads are read in
+
 BY_INSTANCE = "imsCreateImageByInstance"
 BY_FILE = "imsImportImageJob"
 VIRTUAL_ENV = {
@@ -61,7 +57,7 @@ class JobState:
 
 
 def submit(project_id: str, user_id: str, job_type: str, params: dict[str, Any]) -> Job:
-    total = JOB_SECONDS
+    total = settings.IMS_JOB_SECONDS
     return Job.objects.create(
         project_id=project_id,
         user_id=user_id,
@@ -258,7 +254,7 @@ _runner: threading.Thread | None = None
 
 def _run_forever() -> None:
     while True:
-        time.sleep(min(0.5, max(JOB_SECONDS / 6, 0.05)))
+        time.sleep(min(0.5, max(settings.IMS_JOB_SECONDS / 6, 0.05)))
         try:
             close_old_connections()
             for job in Job.objects.filter(status=""):
@@ -277,45 +273,3 @@ def ensure_runner() -> None:
         if _runner is None or not _runner.is_alive():
             _runner = threading.Thread(target=_run_forever, name="ims-jobs", daemon=True)
             _runner.start()
-
-
-# ---------------------------------------------------------------------------------------
-# GET /v1/{project_id}/jobs/{job_id}
-
-
-def _job_ts(value: datetime | None) -> str | None:
-    return (
-        value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-        if value
-        else None
-    )
-
-
-def job_body(job: Job) -> dict[str, Any]:
-    current = state(job)
-    entities: dict[str, Any] = {"image_name": job.params.get("name", "")}
-    if current.status == "SUCCESS":
-        entities["image_id"] = job.image_id
-    if current.status != "FAIL":
-        entities["process_percent"] = current.percent
-    return {
-        "job_id": job.id,
-        "job_type": job.job_type,
-        "status": current.status,
-        "begin_time": _job_ts(job.begin_time),
-        "end_time": _job_ts(job.end_time),
-        "error_code": job.error_code,
-        "fail_reason": job.fail_reason,
-        "entities": entities,
-    }
-
-
-def show_job(request: HttpRequest, caller: Token, project_id: str, job_id: str) -> HttpResponse:
-    if project_id != caller.project_id:
-        return ims_error(
-            403, "IMG.0026", "The project in the URL is not the project of the credentials."
-        )
-    job = Job.objects.filter(id=job_id, project_id=project_id).first()
-    if job is None:
-        return ims_error(404, "IMG.0017", f"The job {job_id} does not exist.")
-    return JsonResponse(job_body(refresh(job)))

@@ -13,9 +13,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imsportal.localcloud.errors import glance_error
+from imsportal.localcloud.glance.routing import image_not_found
+from imsportal.localcloud.glance.rules import Caller, find_image, now, ts
 from imsportal.localcloud.models import Image, ImageMember
-from imsportal.localcloud.views.errors import glance_error
-from imsportal.localcloud.views.glance import Caller, find_image, image_not_found, now, ts
 
 MEMBER_QUOTA = 128
 

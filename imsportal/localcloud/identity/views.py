@@ -18,17 +18,15 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from imsportal.localcloud.auth import valid_token
+from imsportal.localcloud.identity.rules import TRUE_STRINGS, error, forbidden, links
 from imsportal.localcloud.models import Project, RoleAssignment, Token, User
-from imsportal.localcloud.views.errors import keystone_error
 
 __all__ = ["catalog", "token_body"]
 
 GENERIC_401 = "The request you have made requires authentication."
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 # Keystone's [token] allow_expired_window default: 48 hours.
 ALLOW_EXPIRED_WINDOW = timedelta(hours=48)
 ROLE_NAMESPACE = uuid.UUID("1f3a9a52-8d0e-4d7e-9b8a-0c6f1f0b7d31")
-TRUE_STRINGS = {"1", "t", "true", "on", "y", "yes"}
 
 
 class BadRequest(Exception):
@@ -37,12 +35,6 @@ class BadRequest(Exception):
 
 class Unauthorized(Exception):
     """Any credential or scope failure; the message is always the generic one."""
-
-
-def error(status: int, message: str) -> JsonResponse:
-    # TITLES, not errors.REASONS: a 405 here has always been titled "Error".
-    title = TITLES.get(status, "Error")
-    return keystone_error(status, message, settings.PUBLIC_URL, title=title)
 
 
 def _ts(value: datetime) -> str:
@@ -103,6 +95,7 @@ def catalog() -> list[dict[str, Any]]:
         # As on Open Telekom Cloud, one host serves Glance v2 and the IMS extensions.
         service("image", "glance", f"{base}/image"),
         service("ims", "ims", f"{base}/image"),
+        service("compute", "nova", f"{base}/compute/v2.1"),
     ]
 
 
@@ -298,9 +291,7 @@ def _subject(request: HttpRequest, caller: Token, action: str) -> Token | JsonRe
     if subject is None:
         return error(404, f"Could not find token: {subject_id[:16]}")
     if not _may_act_on(caller, subject):
-        return error(
-            403, f"You are not authorized to perform the requested action: identity:{action}."
-        )
+        return forbidden(f"identity:{action}")
     return subject
 
 
@@ -327,10 +318,6 @@ def tokens(request: HttpRequest) -> HttpResponse:
         resp = JsonResponse(token_body(subject, with_catalog="nocatalog" not in request.GET))
     resp["X-Subject-Token"] = subject.id
     return resp
-
-
-def _links(path: str) -> dict[str, Any]:
-    return {"self": f"{settings.PUBLIC_URL}/identity/v3/{path}", "previous": None, "next": None}
 
 
 def auth_projects(request: HttpRequest) -> JsonResponse:
@@ -363,7 +350,7 @@ def auth_projects(request: HttpRequest) -> JsonResponse:
                 }
                 for p in projects
             ],
-            "links": _links("auth/projects"),
+            "links": links("auth/projects"),
         }
     )
 
@@ -376,4 +363,9 @@ def auth_catalog(request: HttpRequest) -> JsonResponse:
         return error(401, GENERIC_401)
     if caller.project_id is None:
         return error(403, "A project-scoped token is required to produce a service catalog.")
-    return JsonResponse({"catalog": catalog(), "links": _links("auth/catalog")})
+    return JsonResponse({"catalog": catalog(), "links": links("auth/catalog")})
+
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Any other path under /identity: Keystone's JSON 404 (never an HTML page)."""
+    return error(404, "The resource could not be found.")

@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 from imsportal.localcloud.models import Bucket, Project, Server
-from imsportal.localcloud.views.ims_disks import make_qcow2, make_raw
+from imsportal.localcloud.ims.disks import make_qcow2, make_raw
 project = Project.objects.get(name="ims-project")
 server, _ = Server.objects.get_or_create(
     id="11111111-2222-3333-4444-555555555555",

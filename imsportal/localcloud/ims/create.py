@@ -1,6 +1,6 @@
 """IMS ``POST /v2/cloudimages/action`` (reference ims.md §3.1, §3.3): validate a request to
 create an image from a server (``instance_id``) or from an object-storage file
-(``image_url``), then submit it as an asynchronous job (``ims_jobs``) and answer its id."""
+(``image_url``), then submit it as an asynchronous job (``engine``) and answer its id."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imsportal.localcloud.ims import engine
+from imsportal.localcloud.ims.routing import bad_request, json_body
+from imsportal.localcloud.ims.rules import PLATFORMS, check_description, check_name, ram_value
 from imsportal.localcloud.models import Token
-from imsportal.localcloud.views import ims_jobs
-from imsportal.localcloud.views.ims import PLATFORMS, bad_request, json_body
-from imsportal.localcloud.views.ims_update import check_description, check_name, ram_value
 
 OS_TYPES = {"Linux", "Windows", "Other"}
-FILE_TYPES = set(ims_jobs.VIRTUAL_ENV)
+FILE_TYPES = set(engine.VIRTUAL_ENV)
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -148,6 +148,6 @@ def create_cloudimage(request: HttpRequest, caller: Token) -> HttpResponse:
     params = _validate_create(body)
     if isinstance(params, tuple):
         return bad_request(*params)
-    job_type = ims_jobs.BY_INSTANCE if "instance_id" in params else ims_jobs.BY_FILE
-    job = ims_jobs.submit(caller.project_id, caller.user_id, job_type, params)
+    job_type = engine.BY_INSTANCE if "instance_id" in params else engine.BY_FILE
+    job = engine.submit(caller.project_id, caller.user_id, job_type, params)
     return JsonResponse({"job_id": job.id})

@@ -24,9 +24,10 @@ from typing import IO
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 
+from imsportal.localcloud.errors import glance_error
+from imsportal.localcloud.glance.routing import image_not_found
+from imsportal.localcloud.glance.rules import Caller, find_image, now
 from imsportal.localcloud.models import FaultConfig, Image
-from imsportal.localcloud.views.errors import glance_error
-from imsportal.localcloud.views.glance import Caller, find_image, image_not_found, now
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,21 @@ def format_matches(disk_format: str, head: bytes) -> bool:
     return any(head[offset : offset + len(magic)] == magic for offset, magic in signatures)
 
 
+# The largest value the image table (SQLite INTEGER) holds.
+MAX_VIRTUAL_SIZE = 2**63 - 1
+
+
 def virtual_size(disk_format: str, head: bytes, size: int) -> int | None:
+    """The disk's virtual size read from its header, as Glance's format inspector does;
+    None when it cannot tell (no data, a header that is not the declared format's, or a
+    size no disk has)."""
+    if size == 0 or not format_matches(disk_format, head):
+        return None
+    found = _header_size(disk_format, head, size)
+    return found if found is not None and 0 <= found <= MAX_VIRTUAL_SIZE else None
+
+
+def _header_size(disk_format: str, head: bytes, size: int) -> int | None:
     try:
         if disk_format in ("raw", "iso"):
             return size
@@ -255,16 +270,25 @@ def upload_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
         temp.unlink(missing_ok=True)
         _reset_to_queued(image.pk)
         return glance_error(request, 400, DISCONNECTED)
-    temp.replace(final)
-    finished = Image.objects.filter(pk=image.pk, status="saving").update(
-        status="active",
-        size=size,
-        virtual_size=virtual_size(image.disk_format, head, size),
-        checksum=md5,
-        os_hash_algo="sha512",
-        os_hash_value=sha,
-        updated_at=now(),
-    )
+    try:
+        temp.replace(final)
+        finished = Image.objects.filter(pk=image.pk, status="saving").update(
+            status="active",
+            size=size,
+            virtual_size=virtual_size(image.disk_format, head, size),
+            checksum=md5,
+            os_hash_algo="sha512",
+            os_hash_value=sha,
+            updated_at=now(),
+        )
+    except Exception:
+        # Whatever fails after the bytes arrived, the image must not stay in saving
+        # with a file nobody will finish: back to queued, no file.
+        log.exception("finishing the upload of %s failed", image.pk)
+        temp.unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
+        _reset_to_queued(image.pk)
+        return glance_error(request, 500, "The image data could not be stored.")
     if not finished:
         # Deleted while the bytes were flowing.
         final.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""Glance v2 image list: filters, operators, sorting and keyset paging (reference §1.3)."""
+"""Glance v2 image list: filters, operators, sorting and keyset paging (reference §1.3),
+plus what IMS's Glance-compatible list adds: the ``__`` filters and attributes."""
 
 from __future__ import annotations
 
@@ -12,16 +13,11 @@ from django.db.models import F, Func, Q, QuerySet, TextField, Value
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.dateparse import parse_datetime
 
+from imsportal.localcloud.errors import glance_error
+from imsportal.localcloud.glance.routing import forbidden_action
+from imsportal.localcloud.glance.rules import Caller, find_image, image_body, listed_q, live_images
+from imsportal.localcloud.ims.rules import ims_attributes, matches_ims_filters
 from imsportal.localcloud.models import Image
-from imsportal.localcloud.views.errors import glance_error
-from imsportal.localcloud.views.glance import (
-    Caller,
-    find_image,
-    forbidden_action,
-    image_body,
-    listed_q,
-    live_images,
-)
 
 LIMIT_DEFAULT = 25
 LIMIT_MAX = 1000
@@ -172,7 +168,8 @@ def filtered(caller: Caller, params: Any) -> QuerySet[Image]:
         qs = qs.filter(protected=_bool_param(params["protected"], "protected"))
     # Hidden images are left out unless asked for; os_hidden=true lists only them.
     qs = qs.filter(os_hidden=_bool_param(params.get("os_hidden", "false").lower(), "os_hidden"))
-    for n, (key, value) in enumerate((k, params[k]) for k in params if k not in NOT_PROPERTIES):
+    custom = [k for k in params if k not in NOT_PROPERTIES and not k.startswith("__")]
+    for n, (key, value) in enumerate((k, params[k]) for k in custom):
         # SQLite's json_extract gives the property's text (custom properties are strings).
         extracted = Func(
             F("properties"),
@@ -181,6 +178,15 @@ def filtered(caller: Caller, params: Any) -> QuerySet[Image]:
             output_field=TextField(),
         )
         qs = qs.alias(**{f"prop_{n}": extracted}).filter(**{f"prop_{n}": value})
+    ims_filters = {k: params[k] for k in params if k.startswith("__")}
+    if ims_filters:
+        # IMS's attributes (__imagetype, __platform...) are partly derived, so they are
+        # matched in Python over the candidates, before paging.
+        candidates = list(qs)
+        attributes = ims_attributes(candidates, caller.project)
+        qs = qs.filter(
+            pk__in=[i.id for i in candidates if matches_ims_filters(attributes[i.id], ims_filters)]
+        )
     return qs
 
 
@@ -268,8 +274,9 @@ def list_images(request: HttpRequest, caller: Caller) -> HttpResponse:
     page = list(qs.order_by(*ordering)[:limit]) if limit else []
     kept = [(key, value) for key, values in params.lists() if key != "marker" for value in values]
     query = urlencode(kept)
+    attributes = ims_attributes(page, caller.project)
     body: dict[str, Any] = {
-        "images": [image_body(image) for image in page],
+        "images": [image_body(image) | attributes[image.id] for image in page],
         "first": "/v2/images" + (f"?{query}" if query else ""),
         "schema": "/v2/schemas/images",
     }

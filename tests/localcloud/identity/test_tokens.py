@@ -130,7 +130,7 @@ def test_password_token_by_names_has_the_keystone_shape(localcloud):
     assert (expires - issued).total_seconds() == 3600  # LOCALCLOUD_TOKEN_TTL default
 
     by_type = {s["type"]: s for s in token["catalog"]}
-    assert set(by_type) == {"identity", "image", "ims"}
+    assert set(by_type) == {"identity", "image", "ims", "compute"}
     assert by_type["image"]["name"] == "glance"
     for service, path in [("identity", "/identity"), ("image", "/image"), ("ims", "/image")]:
         endpoints = by_type[service]["endpoints"]
@@ -410,7 +410,7 @@ def test_unscoped_token_lists_projects_and_rescopes(users):
         f"{users.auth_url}/auth/catalog", headers={"X-Auth-Token": scoped}, timeout=30
     )
     assert catalog.status_code == 200
-    assert {s["type"] for s in catalog.json()["catalog"]} == {"identity", "image", "ims"}
+    assert {s["type"] for s in catalog.json()["catalog"]} == {"identity", "image", "ims", "compute"}
     assert_401(
         requests.get(f"{users.auth_url}/auth/projects", headers={"X-Auth-Token": "x"}, timeout=30)
     )

@@ -12,19 +12,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from imsportal.localcloud.models import Image
-from imsportal.localcloud.views import glance_schemas as schema
-from imsportal.localcloud.views.errors import glance_error
-from imsportal.localcloud.views.glance import (
+from imsportal.localcloud.errors import glance_error
+from imsportal.localcloud.glance import schemas as schema
+from imsportal.localcloud.glance.routing import forbidden_action, image_not_found
+from imsportal.localcloud.glance.rules import (
     BASE_FIELDS,
     STORE_ID,
     Caller,
     find_image,
-    forbidden_action,
     image_body,
-    image_not_found,
     now,
 )
+from imsportal.localcloud.ims.rules import ims_attributes
+from imsportal.localcloud.models import Image
 
 PATCH_V21 = "application/openstack-images-v2.1-json-patch"
 PATCH_V20 = "application/openstack-images-v2.0-json-patch"
@@ -122,7 +122,8 @@ def show_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRespo
     image = find_image(caller, image_id) if caller.can_read else None
     if image is None:
         return image_not_found(request, image_id)
-    return JsonResponse(image_body(image))
+    # As on IMS's Glance-compatible API, the image carries its IMS attributes.
+    return JsonResponse(image_body(image) | ims_attributes([image], caller.project)[image.id])
 
 
 # ---------------------------------------------------------------------------------------
