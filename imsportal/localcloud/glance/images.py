@@ -1,6 +1,6 @@
 """Glance v2 images: create, show, update (JSON patch), delete, actions and tags.
 
-The list call, with its filters and paging, is in ``glance_list``.
+The list call, with its filters and paging, is in ``listing``.
 """
 
 from __future__ import annotations
