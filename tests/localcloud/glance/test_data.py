@@ -256,3 +256,34 @@ def test_many_clients_at_once_never_get_a_5xx(owner: Api, partner: Api, cloud):
     assert len(codes) > 130
     assert all(code < 500 for code in codes)
     assert "database is locked" not in cloud.log_path.read_text()
+
+
+def test_random_bytes_under_a_qcow2_ovf_image_never_crash_or_strand_it(owner: Api, cloud):
+    # Not inspected (ovf), so the header is garbage: Glance records no virtual size.
+    image = owner.create(disk_format="qcow2", container_format="ovf")
+    resp = owner.upload(image["id"], os.urandom(256 * 1024))
+    assert resp.status_code == 204, resp.text
+    img = owner.image(image["id"])
+    assert img["status"] == "active"
+    assert img["virtual_size"] is None
+    assert img["size"] == 256 * 1024
+    assert not part_files(cloud)
+
+
+def test_a_qcow2_header_with_an_impossible_size_is_stored_without_one(owner: Api, cloud):
+    image = owner.create(disk_format="qcow2", container_format="bare")
+    header = b"QFI\xfb" + struct.pack(">I", 3) + bytes(16) + struct.pack(">Q", 2**64 - 1)
+    resp = owner.upload(image["id"], header + os.urandom(4096))
+    assert resp.status_code == 204, resp.text
+    img = owner.image(image["id"])
+    assert img["status"] == "active"
+    assert img["virtual_size"] is None
+    assert (cloud.data_dir / "images" / image["id"]).stat().st_size == len(header) + 4096
+
+
+def test_an_empty_upload_has_no_virtual_size(owner: Api, image):
+    assert owner.upload(image["id"], b"").status_code == 204
+    img = owner.image(image["id"])
+    assert img["status"] == "active"
+    assert img["size"] == 0
+    assert img["virtual_size"] is None

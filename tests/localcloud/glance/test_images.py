@@ -378,3 +378,15 @@ def test_request_ids_are_reused_or_made(owner: Api):
     assert mine.headers["x-openstack-request-id"] == "req-abc"
     made = owner.get("/v2/images/nope")
     assert made.headers["x-openstack-request-id"].startswith("req-")
+
+
+def test_responses_carry_x_request_id_as_well(owner: Api, cloud):
+    # Huawei's SDK reads only X-Request-Id; real IMS sends it beside Glance's header.
+    for resp in (
+        owner.get("/v2/images?limit=1"),
+        owner.get("/v2/images/nope"),
+        requests.get(f"{cloud.url}/v2/cloudimages", timeout=10),
+        requests.get(f"{cloud.auth_url}/projects", timeout=10),
+    ):
+        assert resp.headers["X-Request-Id"] == resp.headers["x-openstack-request-id"]
+        assert resp.headers["X-Request-Id"].startswith("req-")

@@ -259,3 +259,32 @@ def test_admin_sees_every_project_and_ignores_member_status(admin, partner):
         assert admin.get(f"/v2/images/{private['id']}").status_code == 200
     finally:
         partner.delete(f"/v2/images/{private['id']}")
+
+
+def test_ims_double_underscore_filters_and_fields(owner, partner, suite):
+    # IMS's Glance-compatible list takes the __ filters and returns the __ attributes.
+    listed = owner.get(f"/v2/images?suite={suite['key']}").json()["images"]
+    assert listed
+    for image in listed:
+        assert image["__imagetype"] == "private"
+        assert image["__isregistered"] == "true"
+        assert image["__os_type"] in ("Linux", "Windows", "Other")
+        assert "__platform" in image
+    assert names(owner, suite, "&__imagetype=private") == names(owner, suite)
+    assert names(owner, suite, "&__imagetype=gold") == []
+    assert names(owner, suite, "&__isregistered=TRUE&__os_bit=64") == names(owner, suite)
+
+    # The seeded images: the platform comes from os_distro.
+    ubuntu = owner.get("/v2/images?__platform=Ubuntu&__os_type=Linux").json()["images"]
+    assert sorted(i["name"] for i in ubuntu) == ["ubuntu-22.04-server", "ubuntu-24.04-server"]
+    assert all(i["__platform"] == "Ubuntu" for i in ubuntu)
+    assert owner.get("/v2/images?__platform=Ubuntu&__imagetype=gold").json()["images"] == []
+    # The partner sees none of the owner's private images, whatever the filter.
+    assert partner.get("/v2/images?__platform=Ubuntu").json()["images"] == []
+    # Paging still counts only the matches.
+    first = owner.get("/v2/images?__platform=Ubuntu&limit=1").json()
+    assert len(first["images"]) == 1
+    assert "__platform=Ubuntu" in first["next"]
+    # The image document from a GET carries them too, from the caller's point of view.
+    one = suite["images"]["alpha"]["id"]
+    assert owner.image(one)["__imagetype"] == "private"
