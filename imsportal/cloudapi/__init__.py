@@ -22,7 +22,7 @@ from imsportal.cloudapi.exceptions import (
     UnsupportedMediaTypeError,
     WaitTimeoutError,
 )
-from imsportal.cloudapi.resources import CloudImage, Image, Job, Member
+from imsportal.cloudapi.resources import CloudImage, Image, ImsJob, Member, Server
 from imsportal.cloudapi.signing import AkSkAuth
 
 __all__ = [
@@ -39,11 +39,12 @@ __all__ = [
     "ForbiddenError",
     "GoneError",
     "Image",
-    "Job",
+    "ImsJob",
     "Member",
     "NotFoundError",
     "PasswordAuth",
     "PayloadTooLargeError",
+    "Server",
     "ServerError",
     "ServiceUnavailableError",
     "StaticTokenAuth",

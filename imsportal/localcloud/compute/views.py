@@ -6,6 +6,7 @@ project. Nova answers with microversion 2.1 only."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -60,6 +61,16 @@ def _servers(request: HttpRequest, caller: Token) -> QuerySet[Server] | JsonResp
     return servers
 
 
+def _next_link(request: HttpRequest, servers: list[Server]) -> list[dict[str, str]]:
+    """Nova links a next page when the page was cut by ``limit``."""
+    limit = request.GET.get("limit")
+    if not servers or limit is None or len(servers) != int(limit):
+        return []
+    params = {**request.GET.dict(), "marker": servers[-1].id}
+    href = f"{settings.PUBLIC_URL}{request.path}?{urlencode(params)}"
+    return [{"rel": "next", "href": href}]
+
+
 def _listing(detail: Callable[[Server, Token], dict]) -> Callable[[HttpRequest], HttpResponse]:
     def view(request: HttpRequest) -> HttpResponse:
         caller = _caller(request)
@@ -68,7 +79,11 @@ def _listing(detail: Callable[[Server, Token], dict]) -> Callable[[HttpRequest],
         servers = _servers(request, caller)
         if isinstance(servers, JsonResponse):
             return servers
-        return JsonResponse({"servers": [detail(s, caller) for s in servers]})
+        page = list(servers)
+        body: dict = {"servers": [detail(s, caller) for s in page]}
+        if links := _next_link(request, page):
+            body["servers_links"] = links
+        return JsonResponse(body)
 
     return view
 
