@@ -17,7 +17,6 @@ when that setting is empty the endpoint answers 404, as if it did not exist.
 from __future__ import annotations
 
 import hmac
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +24,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
+from imsportal.localcloud import jsonbody
 from imsportal.localcloud.models import FaultConfig, Token
 
 FIELDS: dict[str, tuple[type, ...]] = {
@@ -73,7 +73,7 @@ def faults(request: HttpRequest) -> HttpResponse:
         resp["Allow"] = "DELETE, GET, POST"
         return resp
     try:
-        body = json.loads(request.body or b"{}")
+        body = jsonbody.loads(request.body or b"{}")
     except ValueError:
         return JsonResponse({"error": "the body must be a JSON object"}, status=400)
     if not isinstance(body, dict):

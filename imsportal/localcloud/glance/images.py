@@ -5,13 +5,13 @@ The list call, with its filters and paging, is in ``listing``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imsportal.localcloud import jsonbody
 from imsportal.localcloud.errors import glance_error
 from imsportal.localcloud.glance import schemas as schema
 from imsportal.localcloud.glance.routing import forbidden_action, image_not_found
@@ -42,7 +42,7 @@ class ImageError(Exception):
 
 def _json_body(request: HttpRequest) -> Any:
     try:
-        return json.loads(request.body or b"null")
+        return jsonbody.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise ImageError(400, "Malformed JSON in request body.") from None
 
@@ -97,7 +97,10 @@ def create_image(request: HttpRequest, caller: Caller) -> HttpResponse:
         raise ImageError(403, "You are not authorized to complete publicize_image action.")
     base = {key: body[key] for key in schema.BASE_SETTABLE | {"id"} if key in body}
     base["tags"] = schema.unique_tags(base.get("tags", []))
-    base.setdefault("owner", caller.project)
+    if base.get("owner") is None:
+        # An explicit null would make an image no project owns, which no one but an
+        # admin could ever change or delete: it gets the caller's project, as an absent one.
+        base["owner"] = caller.project
     properties = {k: v for k, v in body.items() if k not in base and k not in BASE_FIELDS}
     too_many = schema.quota_error(base["tags"], properties)
     if too_many:

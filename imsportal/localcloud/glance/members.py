@@ -7,12 +7,12 @@ status; the owner sees every member, a member only itself.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imsportal.localcloud import jsonbody
 from imsportal.localcloud.errors import glance_error
 from imsportal.localcloud.glance.routing import image_not_found
 from imsportal.localcloud.glance.rules import Caller, find_image, now, ts
@@ -34,7 +34,7 @@ def member_body(member: ImageMember) -> dict:
 
 def _json(request: HttpRequest) -> Any:
     try:
-        return json.loads(request.body or b"null")
+        return jsonbody.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         return None
 

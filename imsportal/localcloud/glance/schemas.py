@@ -83,7 +83,7 @@ def _check_enum(value: Any, choices: tuple[str, ...]) -> None:
 def validate(key: str, value: Any) -> None:
     """Raise SchemaError when ``value`` is not valid for attribute ``key``."""
     if key == "id":
-        if not isinstance(value, str) or not _UUID_RE.match(value):
+        if not isinstance(value, str) or not _UUID_RE.fullmatch(value):
             raise _fail(f"{value!r} does not match {UUID_PATTERN!r}")
     elif key in ("name", "owner"):
         _check_str(value, nullable=True)
@@ -114,6 +114,8 @@ def validate(key: str, value: Any) -> None:
             raise _fail(f"{key!r} does not match any of the regexes: '^.{{0,255}}$'")
         if not isinstance(value, str):
             raise _fail(f"{value!r} is not of type 'string'")
+        if len(value) > MAX_LEN:
+            raise _fail(f"{value[:64]!r}... is too long")
 
 
 def unique_tags(tags: list[str]) -> list[str]:

@@ -7,7 +7,6 @@ failed; a malformed body (or a project name without its domain) is a 400.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from imsportal.localcloud import jsonbody
 from imsportal.localcloud.auth import valid_token
 from imsportal.localcloud.identity.rules import TRUE_STRINGS, error, forbidden, links
 from imsportal.localcloud.models import Project, RoleAssignment, Token, User
@@ -237,7 +237,7 @@ def _authenticate(auth: dict[str, Any]) -> tuple[User, list[str], Token | None]:
 
 def issue_token(request: HttpRequest) -> JsonResponse:
     try:
-        body = json.loads(request.body or b"null")
+        body = jsonbody.loads(request.body or b"null")
     except ValueError:
         return error(400, "The request body is not valid JSON.")
     try:
@@ -295,6 +295,17 @@ def _subject(request: HttpRequest, caller: Token, action: str) -> Token | JsonRe
     return subject
 
 
+def revoke_chain(token: Token) -> None:
+    """Revoke ``token`` and every token issued from it, directly or through others (a
+    token re-authenticated from a revoked one must not outlive it)."""
+    audit_ids = {token.audit_id}
+    Token.objects.filter(id=token.id).update(revoked=True)
+    while audit_ids:
+        children = Token.objects.filter(parent_audit_id__in=audit_ids)
+        audit_ids = set(children.values_list("audit_id", flat=True))
+        children.update(revoked=True)
+
+
 @csrf_exempt
 def tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -309,7 +320,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if isinstance(subject, JsonResponse):
         return subject
     if request.method == "DELETE":
-        Token.objects.filter(id=subject.id).update(revoked=True)
+        revoke_chain(subject)
         return HttpResponse(status=204)
     resp: HttpResponse
     if request.method == "HEAD":

@@ -100,7 +100,7 @@ def _validate_file(
     url = body["image_url"]
     bucket, sep, obj = url.partition(":") if isinstance(url, str) else ("", "", "")
     parts = obj.split("/")
-    if not sep or not BUCKET_RE.match(bucket) or not obj or ".." in parts or "" in parts:
+    if not sep or not BUCKET_RE.fullmatch(bucket) or not obj or ".." in parts or "" in parts:
         return "IMG.0001", "The value of image_url is invalid; use bucket:object."
     params["image_url"] = url
     min_disk = body.get("min_disk")

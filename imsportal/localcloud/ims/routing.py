@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from imsportal.localcloud import jsonbody
 from imsportal.localcloud.auth import authenticate_or_reason
 from imsportal.localcloud.errors import gateway_unauthorized, ims_error
 from imsportal.localcloud.ims import engine
@@ -52,7 +52,7 @@ def json_body(request: HttpRequest, kind: type) -> Any:
     if not request.body.strip():
         return bad_request("IMG.0007", "The request body is empty.")
     try:
-        body = json.loads(request.body)
+        body = jsonbody.loads(request.body)
     except ValueError:
         return bad_request("IMG.0001", "The request message format is invalid.")
     if not isinstance(body, kind):

@@ -336,7 +336,7 @@ def check_name(name: Any) -> tuple[str, str] | None:
         return "IMG.0013", "The image name is empty."
     if len(name) > 128:
         return "IMG.0002", "The image name contains more than 128 characters."
-    if not NAME_RE.match(name) or name != name.strip():
+    if not NAME_RE.fullmatch(name) or name != name.strip():
         return "IMG.0003", "The image name format is invalid."
     return None
 

@@ -44,7 +44,14 @@ UPDATABLE = {
 CUSTOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,254}$")
 
 
+# Glance's limits, which the IMS attributes share with every other property.
+MAX_VALUE_LEN = 255
+PROPERTY_QUOTA = 128
+
+
 def _check_value(attr: str, value: Any) -> tuple[str, str] | None:
+    if isinstance(value, str) and len(value) > MAX_VALUE_LEN and attr != "__description":
+        return "IMG.0001", f"The value of {attr} is longer than {MAX_VALUE_LEN} characters."
     if attr == "name":
         return check_name(value)
     if attr == "__description":
@@ -77,7 +84,7 @@ def _apply(image: Image, ops: list[Any]) -> tuple[str, str] | None:
         if attr != attr.lower():
             return "IMG.0001", "Extension attribute names must be lower-case."
         custom = not attr.startswith("__") and attr not in RESERVED and attr not in UPDATABLE
-        if attr not in UPDATABLE and not (custom and CUSTOM_NAME.match(attr)):
+        if attr not in UPDATABLE and not (custom and CUSTOM_NAME.fullmatch(attr)):
             return "IMG.0001", f"The attribute {attr} cannot be modified."
         present = attr in props or attr in ("name", "min_ram")
         if op["op"] == "remove":
@@ -106,6 +113,11 @@ def _apply(image: Image, ops: list[Any]) -> tuple[str, str] | None:
             props[attr] = "true" if value else "false"
         else:
             props[attr] = str(value) if not isinstance(value, str) else value
+        if len(props) > PROPERTY_QUOTA:
+            return (
+                "IMG.0001",
+                f"An image can have at most {PROPERTY_QUOTA} properties.",
+            )
     return None
 
 
