@@ -15,7 +15,6 @@ import logging
 import re
 import socket
 import struct
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +26,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from imsportal.localcloud.errors import glance_error
 from imsportal.localcloud.glance.routing import image_not_found
 from imsportal.localcloud.glance.rules import Caller, find_image, now
+from imsportal.localcloud.glance.uploads import partial_path, reset_to_queued
 from imsportal.localcloud.models import FaultConfig, Image
 
 log = logging.getLogger(__name__)
@@ -102,18 +102,6 @@ def _header_size(disk_format: str, head: bytes, size: int) -> int | None:
 
 # ---------------------------------------------------------------------------------------
 # Upload
-
-
-def _reset_to_queued(image_id: str) -> None:
-    Image.objects.filter(pk=image_id, status="saving").update(
-        status="queued",
-        size=None,
-        virtual_size=None,
-        checksum=None,
-        os_hash_algo=None,
-        os_hash_value=None,
-        updated_at=now(),
-    )
 
 
 def _declared_size(request: HttpRequest, header: str) -> int | None:
@@ -246,7 +234,7 @@ def upload_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
     fault = FaultConfig.current()
     images_dir = Path(settings.IMAGES_DIR)
     images_dir.mkdir(parents=True, exist_ok=True)
-    temp = images_dir / f".{image.pk}.{uuid.uuid4().hex}.part"
+    temp = partial_path(image.pk)
     final = images_dir / image.pk
     try:
         size, md5, sha, head = _stream(
@@ -258,7 +246,7 @@ def upload_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
             )
     except UploadAborted as e:
         temp.unlink(missing_ok=True)
-        _reset_to_queued(image.pk)
+        reset_to_queued([image.pk])
         if e.drop:
             _drop_connection(request)
         elif e.status == 413:
@@ -268,7 +256,7 @@ def upload_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
         # The client went away (short read, truncated chunked body, reset socket).
         log.info("upload of %s interrupted", image.pk, exc_info=True)
         temp.unlink(missing_ok=True)
-        _reset_to_queued(image.pk)
+        reset_to_queued([image.pk])
         return glance_error(request, 400, DISCONNECTED)
     try:
         temp.replace(final)
@@ -284,10 +272,12 @@ def upload_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
     except Exception:
         # Whatever fails after the bytes arrived, the image must not stay in saving
         # with a file nobody will finish: back to queued, no file.
-        log.exception("finishing the upload of %s failed", image.pk)
         temp.unlink(missing_ok=True)
         final.unlink(missing_ok=True)
-        _reset_to_queued(image.pk)
+        if not reset_to_queued([image.pk]):
+            # Deleted while the bytes were flowing (the delete removed the partial file).
+            return glance_error(request, 410, f"Image {image.pk} could not be found after upload.")
+        log.exception("finishing the upload of %s failed", image.pk)
         return glance_error(request, 500, "The image data could not be stored.")
     if not finished:
         # Deleted while the bytes were flowing.

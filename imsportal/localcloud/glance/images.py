@@ -23,6 +23,7 @@ from imsportal.localcloud.glance.rules import (
     image_body,
     now,
 )
+from imsportal.localcloud.glance.uploads import remove_partials
 from imsportal.localcloud.ims.rules import ims_attributes
 from imsportal.localcloud.models import Image
 
@@ -239,8 +240,10 @@ def delete_image(request: HttpRequest, caller: Caller, image_id: str) -> HttpRes
         if image.protected:
             raise ImageError(403, f"Image {image_id} is protected and cannot be deleted.")
         Image.objects.filter(pk=image.pk).update(status="deleted", updated_at=now())
-    # An upload still streaming into this image notices at its end (410) and cleans up.
+    # An upload still streaming into this image notices at its end (410); one whose
+    # writer died left a partial file that nobody else would remove.
     (settings.IMAGES_DIR / image.id).unlink(missing_ok=True)
+    remove_partials(image.id)
     return HttpResponse(status=204)
 
 
