@@ -158,3 +158,17 @@ def test_revoking_a_token_revokes_the_tokens_issued_from_it(cloud, owner: Api):
         f"{cloud.url}/v2/images", headers={"X-Auth-Token": grandchild}, timeout=30
     )
     assert images.status_code == 401
+
+
+def test_ims_create_keeps_glances_value_limit(owner: Api):
+    resp = owner.post(
+        "/v2/cloudimages/action",
+        json={
+            "name": "too-long-ep",
+            "image_url": "owner-images:cirros-mini.qcow2",
+            "min_disk": 40,
+            "enterprise_project_id": "x" * 5000,
+        },
+    )
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["code"] == "IMG.0001"

@@ -80,7 +80,7 @@ def _validate_create(body: dict[str, Any]) -> dict[str, Any] | tuple[str, str]:
     params["tags"] = tags
     ep = body.get("enterprise_project_id")
     if ep is not None:
-        if not isinstance(ep, str) or not ep:
+        if not isinstance(ep, str) or not ep or len(ep) > 255:
             return "IMG.0001", "The value of enterprise_project_id is invalid."
         extra["enterprise_project_id"] = ep
     if body.get("cmk_id"):
