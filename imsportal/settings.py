@@ -7,6 +7,7 @@ filesystem broker and the embedded local cloud. Production switches each part by
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from imsportal.env import (
@@ -16,21 +17,72 @@ from imsportal.env import (
     envint,
     envsecret,
     envstr,
-    persistent_secret,
+    read_secret_file,
 )
+from imsportal.prepare import layout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(envstr("IMSPORTAL_DATA_DIR") or BASE_DIR / "var").resolve()
+# Where each data file lives; the start commands create them (imsportal.prepare), this only reads.
+PATHS = layout()
+DATA_DIR = PATHS.data_dir
 
 DEBUG = envbool("DEBUG", False)
-SECRET_KEY = envsecret("SECRET_KEY") or persistent_secret(DATA_DIR / "secret_key")
+SECRET_KEY = envsecret("SECRET_KEY")
+if not SECRET_KEY and not PATHS.embedded:
+    # Several hosts (or processes on a shared database) must sign with one key.
+    raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required with DATABASE_URL")
+if not SECRET_KEY:
+    assert PATHS.secret_key_file is not None
+    SECRET_KEY = read_secret_file(PATHS.secret_key_file) or ""
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and {PATHS.secret_key_file} does not exist yet: set "
+            "SECRET_KEY (or SECRET_KEY_FILE), or run `make run` or any `manage.py` command, "
+            "which generate it"
+        )
+# Fernet keys that encrypt the cloud projects' secrets, newest first (see projects/crypto.py);
+# like SECRET_KEY: required with DATABASE_URL, else generated once by imsportal.prepare.
+_encryption_keys = envsecret("ENCRYPTION_KEYS")
+if not _encryption_keys and not PATHS.embedded:
+    raise ImproperlyConfigured(
+        "ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE) is required with DATABASE_URL"
+    )
+if not _encryption_keys:
+    assert PATHS.encryption_key_file is not None
+    _encryption_keys = read_secret_file(PATHS.encryption_key_file) or ""
+    if not _encryption_keys:
+        raise ImproperlyConfigured(
+            f"ENCRYPTION_KEYS is not set and {PATHS.encryption_key_file} does not exist yet: "
+            "set ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE), or run `make run` or any "
+            "`manage.py` command, which generate it"
+        )
+ENCRYPTION_KEYS = [k.strip() for k in _encryption_keys.split(",") if k.strip()]
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 SECURE_COOKIES = envbool("SECURE_COOKIES", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto (only if it always sets it).
+if envbool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS once the portal is served over HTTPS only (which SECURE_COOKIES says it is).
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if SECURE_COOKIES else 0, minimum=0)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): only this origin's files; no inline script or style,
+# no eval (htmx is told so in base.html's htmx-config), no framing, forms post here only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -42,23 +94,30 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "template_partials",
     "imsportal.accounts",
+    "imsportal.projects",
+    "imsportal.audit",
+    "imsportal.health",
     "images",
     "jobs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "imsportal.middleware.HtmxLoginRequiredMiddleware",  # Django's, plus HX-Redirect for htmx
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx, read by the login middleware too
+    "imsportal.middleware.CloudBudgetMiddleware",
+    "imsportal.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "imsportal.urls"
@@ -74,7 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "imsportal.accounts.context_processors.roles",
+                "imsportal.projects.context_processors.project",
             ],
         },
     },
@@ -99,7 +158,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "portal.sqlite3",
+            "NAME": PATHS.sqlite_file,
             # A file, not :memory:, so that a Celery worker process in the tests sees it too.
             "TEST": {"NAME": DATA_DIR / "test-portal.sqlite3"},
             "OPTIONS": dict(_SQLITE_OPTIONS),
@@ -109,12 +168,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ----------------------------------------------------------------------------------
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "images:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -124,16 +184,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(envstr("STATIC_ROOT") or DATA_DIR / "staticfiles")
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = PATHS.static_root
 WHITENOISE_USE_FINDERS = True  # serve straight from the apps and static/ without collectstatic
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for _sub in ("queue", "processed", "control"):
-        (CELERY_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
@@ -142,14 +199,12 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND") or (
-    "file://" + str(DATA_DIR / "celery-results")
-    if CELERY_BROKER_URL.startswith("filesystem")
+    "file://" + str(PATHS.results_dir)
+    if PATHS.results_dir
     else CELERY_BROKER_URL
     if CELERY_BROKER_URL.startswith("redis")
     else "rpc://"
 )
-if CELERY_RESULT_BACKEND.startswith("file://"):
-    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 3300, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
@@ -164,7 +219,23 @@ LOCALCLOUD_PORT = envint("LOCALCLOUD_PORT", 8775, minimum=1)
 LOCALCLOUD_DATA_DIR = Path(envstr("LOCALCLOUD_DATA_DIR") or DATA_DIR / "localcloud").resolve()
 _localcloud_url = f"http://{LOCALCLOUD_HOST}:{LOCALCLOUD_PORT}"
 
+# The timeouts and retries of every cloud call, for every project.
+CLOUD_HTTP = {
+    "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
+    "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
+    "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+}
+# Seconds all the cloud calls of one page may take in all, retries included
+# (imsportal.middleware.CloudBudgetMiddleware). Tasks have no such bound.
+CLOUD_REQUEST_BUDGET = envfloat("CLOUD_REQUEST_BUDGET", 10.0, minimum=0.1)
+
+# The cloud project that `manage.py sync_cloud_project` creates or updates from CLOUD_*
+# (idempotent; `make run` runs it). Without CLOUD_AUTH_URL, `make run` registers the local
+# cloud's two demo projects instead. All other projects are managed on the Projects page.
+CLOUD_PROJECT_FROM_ENV = bool(envstr("CLOUD_AUTH_URL") or envstr("CLOUD_IMAGE_ENDPOINT"))
 CLOUD = {
+    "slug": envstr("CLOUD_PROJECT_SLUG", "default"),
+    "name": envstr("CLOUD_PROJECT_LABEL"),
     "auth_type": envchoice("CLOUD_AUTH_TYPE", "password", ("password", "token", "aksk")),
     "auth_url": envstr("CLOUD_AUTH_URL", f"{_localcloud_url}/identity/v3"),
     "username": envstr("CLOUD_USERNAME", "owner"),
@@ -173,34 +244,62 @@ CLOUD = {
     "project_id": envstr("CLOUD_PROJECT_ID"),
     "project_name": envstr("CLOUD_PROJECT_NAME", "owner-project"),
     "project_domain_name": envstr("CLOUD_PROJECT_DOMAIN_NAME", "Default"),
-    "region_name": envstr("CLOUD_REGION"),
+    "region": envstr("CLOUD_REGION"),
     "interface": envchoice("CLOUD_INTERFACE", "public", ("public", "internal", "admin")),
     "image_endpoint": envstr("CLOUD_IMAGE_ENDPOINT"),
     "ims_endpoint": envstr("CLOUD_IMS_ENDPOINT"),
     "token": envsecret("CLOUD_TOKEN"),
-    "ak": envsecret("CLOUD_AK"),
-    "sk": envsecret("CLOUD_SK"),
-    "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
-    "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
-    "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+    "access_key": envsecret("CLOUD_AK"),
+    "secret_key": envsecret("CLOUD_SK"),
 }
 if CLOUD["auth_type"] == "token" and not (CLOUD["token"] and CLOUD["image_endpoint"]):
     raise ImproperlyConfigured("CLOUD_AUTH_TYPE=token needs CLOUD_TOKEN and CLOUD_IMAGE_ENDPOINT")
 if CLOUD["auth_type"] == "aksk" and not (
-    CLOUD["ak"] and CLOUD["sk"] and CLOUD["project_id"] and CLOUD["image_endpoint"]
+    CLOUD["access_key"] and CLOUD["secret_key"] and CLOUD["project_id"] and CLOUD["image_endpoint"]
 ):
     raise ImproperlyConfigured(
         "CLOUD_AUTH_TYPE=aksk needs CLOUD_AK, CLOUD_SK, CLOUD_PROJECT_ID and CLOUD_IMAGE_ENDPOINT"
     )
+# The local cloud's demo projects, registered by `make run` on the embedded defaults.
+LOCALCLOUD_DEMO_PROJECTS = [
+    {
+        "slug": slug,
+        "name": f"{slug}-project",
+        "auth_url": f"{_localcloud_url}/identity/v3",
+        "username": slug,
+        "password": f"{slug}-demo-password",
+        "project_name": f"{slug}-project",
+    }
+    for slug in ("owner", "partner")
+]
+
+# --- Audit trail ---------------------------------------------------------------------------
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 365, minimum=1)
 
 # --- Logging -------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "filters": {"client_errors": {"()": "imsportal.logfilters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors"],
+        }
+    },
+    "root": {
+        "handlers": ["console"],
+        "level": envchoice(
+            "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True
+        ),
+    },
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
-HEALTH_WORKER_TIMEOUT = envfloat("HEALTH_WORKER_TIMEOUT", 2.0, minimum=0.1)
+# --- Health --------------------------------------------------------------------------------
+# /healthz answers within this many seconds, whatever the parts do.
+HEALTH_TIMEOUT = envfloat("HEALTH_TIMEOUT", 0.8, minimum=0.1)
+# Workers record a heartbeat this often; /healthz calls a worker dead after three missed.
+WORKER_HEARTBEAT_SECONDS = envfloat("WORKER_HEARTBEAT_SECONDS", 5.0, minimum=0.5)

@@ -8,6 +8,7 @@ from imsportal.cloudapi.exceptions import (
     ChecksumMismatchError,
     ConflictError,
     ConnectionFailed,
+    DeadlineExceededError,
     DuplicateResourceError,
     EndpointNotFound,
     ForbiddenError,
@@ -22,6 +23,7 @@ from imsportal.cloudapi.exceptions import (
     UnsupportedMediaTypeError,
     WaitTimeoutError,
 )
+from imsportal.cloudapi.http import deadline
 from imsportal.cloudapi.resources import CloudImage, Image, ImsJob, Member, Server
 from imsportal.cloudapi.signing import AkSkAuth
 
@@ -34,6 +36,7 @@ __all__ = [
     "ConflictError",
     "Connection",
     "ConnectionFailed",
+    "DeadlineExceededError",
     "DuplicateResourceError",
     "EndpointNotFound",
     "ForbiddenError",
@@ -53,4 +56,5 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "WaitTimeoutError",
+    "deadline",
 ]

@@ -25,6 +25,8 @@ class Connection:
         **http_options: keywords for ``HttpClient``, which holds their defaults:
             ``connect_timeout``, ``read_timeout``: seconds (5 and 60); always applied.
             ``retries``: retries of transient failures on idempotent requests (3).
+            ``total_timeout``: seconds one call may take in all, retries and the login
+            included (None: no bound but an enclosing ``cloudapi.deadline()``).
             ``backoff``, ``max_backoff``, ``sleep``.
     """
 
@@ -61,7 +63,11 @@ class Connection:
         session = session or new_session()
         # Keywords win over the dict; HttpClient holds the defaults of what neither gives.
         http_options = {
-            **{k: config[k] for k in ("connect_timeout", "read_timeout", "retries") if k in config},
+            **{
+                k: config[k]
+                for k in ("connect_timeout", "read_timeout", "retries", "total_timeout")
+                if k in config
+            },
             **http_options,
         }
         # An empty "ims" falls back to the image endpoint in _ims_endpoint.

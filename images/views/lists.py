@@ -1,30 +1,35 @@
 """Images pages: the project's images and the images shared with it."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.utils.cache import patch_vary_headers
 
 from images.forms import CloudImageFilterForm, ImageFilterForm
-from imsportal.accounts.roles import VIEW
 from imsportal.cloud import cloudapi_for
 from imsportal.cloudapi import ApiError
+from imsportal.projects.access import project_view
 
 PAGE_SIZE = 20
 
 
 def _render_list(request, template: str, partial: str, context: dict):
-    """Render a list page, or only its rows partial for htmx; pager links keep the filters."""
-    if request.htmx and not request.htmx.boosted:
+    """Render a list page, or only its rows partial for htmx; pager links keep the filters.
+
+    A history-restore request (Back after htmx's history cache missed) wants the whole
+    page, and ``Vary: HX-Request`` keeps browsers and proxies from caching one as the other.
+    """
+    htmx = request.htmx
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
         template = f"{template}#{partial}"
     filters = request.GET.copy()
     filters.pop("marker", None)
-    return render(request, template, {**context, "filters": filters.urlencode()})
+    response = render(request, template, {**context, "filters": filters.urlencode()})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
-@require_GET
-@permission_required(VIEW, raise_exception=True)
-def image_list(request):
+@project_view()
+def image_list(request, project):
     form = ImageFilterForm(request.GET)
     page, error = None, None
     if form.is_valid():
@@ -39,9 +44,8 @@ def image_list(request):
     return _render_list(request, "images/image_list.html", "image-rows", context)
 
 
-@require_GET
-@permission_required(VIEW, raise_exception=True)
-def shared_with_me(request):
+@project_view()
+def shared_with_me(request, project):
     """Images other projects offer to this one: pending first, then accepted and rejected."""
     groups, error = {}, None
     try:
@@ -56,9 +60,8 @@ def shared_with_me(request):
     return render(request, "images/shared_with_me.html", {"groups": groups, "error": error})
 
 
-@require_GET
-@permission_required(VIEW, raise_exception=True)
-def cloudimage_list(request):
+@project_view()
+def cloudimage_list(request, project):
     """IMS's view of the images (``GET /v2/cloudimages``), one call per page."""
     form = CloudImageFilterForm(request.GET)
     images, next_marker, error = None, None, None
