@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
+        from imsportal.accounts import lockout  # noqa: F401 - connects its signal receiver
         from imsportal.accounts.roles import ensure_roles
 
         post_migrate.connect(lambda **kwargs: ensure_roles(), sender=self, weak=False)
