@@ -30,8 +30,8 @@ def _render_list(request, template: str, partial: str, context: dict):
     return response
 
 
+@permission_required(VIEW, raise_exception=True)  # first: no role is 403 whatever the method
 @require_GET
-@permission_required(VIEW, raise_exception=True)
 def image_list(request):
     form = ImageFilterForm(request.GET)
     page, error = None, None
@@ -47,8 +47,8 @@ def image_list(request):
     return _render_list(request, "images/image_list.html", "image-rows", context)
 
 
+@permission_required(VIEW, raise_exception=True)  # first: no role is 403 whatever the method
 @require_GET
-@permission_required(VIEW, raise_exception=True)
 def shared_with_me(request):
     """Images other projects offer to this one: pending first, then accepted and rejected."""
     groups, error = {}, None
@@ -64,8 +64,8 @@ def shared_with_me(request):
     return render(request, "images/shared_with_me.html", {"groups": groups, "error": error})
 
 
+@permission_required(VIEW, raise_exception=True)  # first: no role is 403 whatever the method
 @require_GET
-@permission_required(VIEW, raise_exception=True)
 def cloudimage_list(request):
     """IMS's view of the images (``GET /v2/cloudimages``), one call per page."""
     form = CloudImageFilterForm(request.GET)

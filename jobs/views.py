@@ -9,15 +9,15 @@ from imsportal.accounts.roles import VIEW
 from jobs.models import Job
 
 
+@permission_required(VIEW, raise_exception=True)  # first: no role is 403 whatever the method
 @require_GET
-@permission_required(VIEW, raise_exception=True)
 def job_list(request):
     jobs = Job.objects.all()[:100]
     return render(request, "jobs/job_list.html", {"jobs": jobs})
 
 
+@permission_required(VIEW, raise_exception=True)  # first: no role is 403 whatever the method
 @require_GET
-@permission_required(VIEW, raise_exception=True)
 def job_status(request, pk: int):
     """The status fragment; reads the portal's database only, never the cloud."""
     job = get_object_or_404(Job, pk=pk)

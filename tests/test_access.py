@@ -62,6 +62,15 @@ def test_logged_in_user_without_a_role_is_refused(client, make_user, path):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/images/", "/images/shared/", "/images/cloud/", "/jobs/", "/jobs/1/status"]
+)
+def test_no_role_is_refused_before_the_method_is_checked(client, make_user, path):
+    client.force_login(make_user("nobody", role=None))
+    assert client.post(path).status_code == 403
+
+
+@pytest.mark.django_db
 def test_pages_refuse_post(operator_client, cloud_settings):
     for path in ("/images/", "/images/shared/", "/jobs/"):
         assert operator_client.post(path).status_code == 405
