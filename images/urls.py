@@ -1,10 +1,10 @@
 from django.urls import path
 
-from images import views
+from images.views import lists
 
 app_name = "images"
 urlpatterns = [
-    path("", views.image_list, name="list"),
-    path("shared/", views.shared_with_me, name="shared"),
-    path("cloud/", views.cloudimage_list, name="cloudimages"),
+    path("", lists.image_list, name="list"),
+    path("shared/", lists.shared_with_me, name="shared"),
+    path("cloud/", lists.cloudimage_list, name="cloudimages"),
 ]

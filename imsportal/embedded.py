@@ -50,14 +50,27 @@ def main() -> int:
     web_port = envint("PORTAL_PORT", 8000, minimum=1)
     cloud_host = envstr("LOCALCLOUD_HOST", "127.0.0.1")
     cloud_port = envint("LOCALCLOUD_PORT", 8775, minimum=1)
-    embedded_cloud = not os.environ.get("CLOUD_AUTH_URL")
+    embedded_cloud = not (
+        os.environ.get("CLOUD_AUTH_URL") or os.environ.get("CLOUD_IMAGE_ENDPOINT")
+    )
 
     from imsportal.prepare import prepare
 
     prepare()  # folders 0700, data files 0600, the generated key; settings only read them
     print("• Preparing the portal database", flush=True)
     _run("manage.py", "migrate", "--noinput", "-v", "0")
-    _run("manage.py", "create_user", "admin", "--role", "operator", "--superuser", "--if-missing")
+    _run("manage.py", "sync_cloud_project")
+    # The first admin may act and approve in every project the environment registered.
+    slugs = (
+        ["owner", "partner"]
+        if embedded_cloud
+        else [os.environ.get("CLOUD_PROJECT_SLUG", "default")]
+    )
+    project_args = [arg for slug in slugs for arg in ("--project", slug)]
+    _run(
+        "manage.py", "create_user", "admin", "--superuser", "--if-missing",
+        *project_args, "--role", "operator", "--role", "approver",
+    )  # fmt: skip
 
     supervisor = Supervisor(BASE_DIR, _env())
     start = supervisor.start

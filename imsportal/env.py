@@ -87,14 +87,20 @@ def read_secret_file(path: Path) -> str | None:
         return None
 
 
-def persistent_secret(path: Path) -> str:
-    """Return the secret stored at ``path``, creating it (mode 0600) on first use."""
+def persistent_secret(path: Path, fernet: bool = False) -> str:
+    """Return the secret stored at ``path``, creating it (mode 0600) on first use; a Fernet
+    key when ``fernet``."""
     import secrets
 
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(50)
+    if fernet:
+        from cryptography.fernet import Fernet
+
+        value = Fernet.generate_key().decode()
+    else:
+        value = secrets.token_urlsafe(50)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(value)

@@ -30,6 +30,7 @@ class Layout:
     results_dir: Path | None  # Celery's file result backend, when it is the backend
     sqlite_file: Path | None  # the portal's own SQLite database (no DATABASE_URL)
     secret_key_file: Path | None  # the generated SECRET_KEY (embedded defaults only)
+    encryption_key_file: Path | None  # the generated ENCRYPTION_KEYS (embedded defaults only)
 
     @property
     def embedded(self) -> bool:
@@ -55,6 +56,7 @@ def layout() -> Layout:
         sqlite_file=data_dir / "portal.sqlite3" if embedded else None,
         # A generated key is only right where one host uses it; elsewhere SECRET_KEY is required.
         secret_key_file=data_dir / "secret_key" if embedded else None,
+        encryption_key_file=data_dir / "encryption_key" if embedded else None,
     )
 
 
@@ -72,6 +74,9 @@ def prepare() -> Layout:
     if paths.secret_key_file and not envsecret("SECRET_KEY"):
         persistent_secret(paths.secret_key_file)  # created 0600 on first use
         _private(paths.secret_key_file, FILE_MODE)
+    if paths.encryption_key_file and not envsecret("ENCRYPTION_KEYS"):
+        persistent_secret(paths.encryption_key_file, fernet=True)
+        _private(paths.encryption_key_file, FILE_MODE)
     if paths.sqlite_file:
         # Created empty (SQLite takes an empty file as a new database) so it is 0600 from the
         # start; its -wal and -shm files take the database file's mode.

@@ -41,6 +41,23 @@ if not SECRET_KEY:
             "SECRET_KEY (or SECRET_KEY_FILE), or run `make run` or any `manage.py` command, "
             "which generate it"
         )
+# Fernet keys that encrypt the cloud projects' secrets, newest first (see projects/crypto.py);
+# like SECRET_KEY: required with DATABASE_URL, else generated once by imsportal.prepare.
+_encryption_keys = envsecret("ENCRYPTION_KEYS")
+if not _encryption_keys and not PATHS.embedded:
+    raise ImproperlyConfigured(
+        "ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE) is required with DATABASE_URL"
+    )
+if not _encryption_keys:
+    assert PATHS.encryption_key_file is not None
+    _encryption_keys = read_secret_file(PATHS.encryption_key_file) or ""
+    if not _encryption_keys:
+        raise ImproperlyConfigured(
+            f"ENCRYPTION_KEYS is not set and {PATHS.encryption_key_file} does not exist yet: "
+            "set ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE), or run `make run` or any "
+            "`manage.py` command, which generate it"
+        )
+ENCRYPTION_KEYS = [k.strip() for k in _encryption_keys.split(",") if k.strip()]
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 SECURE_COOKIES = envbool("SECURE_COOKIES", False)
@@ -82,6 +99,8 @@ INSTALLED_APPS = [
     "axes",
     "template_partials",
     "imsportal.accounts",
+    "imsportal.projects",
+    "imsportal.audit",
     "imsportal.health",
     "images",
     "jobs",
@@ -117,7 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "imsportal.accounts.context_processors.roles",
+                "imsportal.projects.context_processors.project",
             ],
         },
     },
@@ -167,7 +186,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "imsportal.accounts.lockout.client_ip"
 # Reverse proxies in front of the portal that append to X-Forwarded-For (0: none).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
-LOGIN_REDIRECT_URL = "images:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -218,7 +237,23 @@ LOCALCLOUD_PORT = envint("LOCALCLOUD_PORT", 8775, minimum=1)
 LOCALCLOUD_DATA_DIR = Path(envstr("LOCALCLOUD_DATA_DIR") or DATA_DIR / "localcloud").resolve()
 _localcloud_url = f"http://{LOCALCLOUD_HOST}:{LOCALCLOUD_PORT}"
 
+# The timeouts and retries of every cloud call, for every project.
+CLOUD_HTTP = {
+    "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
+    "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
+    "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+}
+# Seconds all the cloud calls of one page may take in all, retries included
+# (imsportal.middleware.CloudBudgetMiddleware). Tasks have no such bound.
+CLOUD_REQUEST_BUDGET = envfloat("CLOUD_REQUEST_BUDGET", 10.0, minimum=0.1)
+
+# The cloud project that `manage.py sync_cloud_project` creates or updates from CLOUD_*
+# (idempotent; `make run` runs it). Without CLOUD_AUTH_URL, `make run` registers the local
+# cloud's two demo projects instead. All other projects are managed on the Projects page.
+CLOUD_PROJECT_FROM_ENV = bool(envstr("CLOUD_AUTH_URL") or envstr("CLOUD_IMAGE_ENDPOINT"))
 CLOUD = {
+    "slug": envstr("CLOUD_PROJECT_SLUG", "default"),
+    "name": envstr("CLOUD_PROJECT_LABEL"),
     "auth_type": envchoice("CLOUD_AUTH_TYPE", "password", ("password", "token", "aksk")),
     "auth_url": envstr("CLOUD_AUTH_URL", f"{_localcloud_url}/identity/v3"),
     "username": envstr("CLOUD_USERNAME", "owner"),
@@ -227,27 +262,37 @@ CLOUD = {
     "project_id": envstr("CLOUD_PROJECT_ID"),
     "project_name": envstr("CLOUD_PROJECT_NAME", "owner-project"),
     "project_domain_name": envstr("CLOUD_PROJECT_DOMAIN_NAME", "Default"),
-    "region_name": envstr("CLOUD_REGION"),
+    "region": envstr("CLOUD_REGION"),
     "interface": envchoice("CLOUD_INTERFACE", "public", ("public", "internal", "admin")),
     "image_endpoint": envstr("CLOUD_IMAGE_ENDPOINT"),
     "ims_endpoint": envstr("CLOUD_IMS_ENDPOINT"),
     "token": envsecret("CLOUD_TOKEN"),
-    "ak": envsecret("CLOUD_AK"),
-    "sk": envsecret("CLOUD_SK"),
-    "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
-    "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
-    "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+    "access_key": envsecret("CLOUD_AK"),
+    "secret_key": envsecret("CLOUD_SK"),
 }
-# Seconds all the cloud calls of one page (or one call, retries included) may take in all.
-CLOUD_REQUEST_BUDGET = envfloat("CLOUD_REQUEST_BUDGET", 10.0, minimum=0.1)
 if CLOUD["auth_type"] == "token" and not (CLOUD["token"] and CLOUD["image_endpoint"]):
     raise ImproperlyConfigured("CLOUD_AUTH_TYPE=token needs CLOUD_TOKEN and CLOUD_IMAGE_ENDPOINT")
 if CLOUD["auth_type"] == "aksk" and not (
-    CLOUD["ak"] and CLOUD["sk"] and CLOUD["project_id"] and CLOUD["image_endpoint"]
+    CLOUD["access_key"] and CLOUD["secret_key"] and CLOUD["project_id"] and CLOUD["image_endpoint"]
 ):
     raise ImproperlyConfigured(
         "CLOUD_AUTH_TYPE=aksk needs CLOUD_AK, CLOUD_SK, CLOUD_PROJECT_ID and CLOUD_IMAGE_ENDPOINT"
     )
+# The local cloud's demo projects, registered by `make run` on the embedded defaults.
+LOCALCLOUD_DEMO_PROJECTS = [
+    {
+        "slug": slug,
+        "name": f"{slug}-project",
+        "auth_url": f"{_localcloud_url}/identity/v3",
+        "username": slug,
+        "password": f"{slug}-demo-password",
+        "project_name": f"{slug}-project",
+    }
+    for slug in ("owner", "partner")
+]
+
+# --- Audit trail ---------------------------------------------------------------------------
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 365, minimum=1)
 
 # --- Logging -------------------------------------------------------------------------------
 LOGGING = {

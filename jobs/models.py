@@ -18,6 +18,9 @@ class Job(models.Model):
 
     DONE = (Status.SUCCESS, Status.FAILED, Status.TIMED_OUT)
 
+    project = models.ForeignKey(
+        "projects.CloudProject", on_delete=models.PROTECT, related_name="jobs"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     title = models.CharField(max_length=255)

@@ -8,6 +8,12 @@ from tests.localcloud_server import LocalCloud, start_localcloud
 from tests.realglance import realglance  # noqa: F401
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are made by the hundred here; PBKDF2's deliberate slowness buys nothing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def localcloud(tmp_path_factory) -> LocalCloud:
     """One seeded local-cloud server process for the whole test session."""
@@ -16,26 +22,47 @@ def localcloud(tmp_path_factory) -> LocalCloud:
     cloud.stop()
 
 
-@pytest.fixture
-def cloud_settings(settings, localcloud):
-    """Point the portal at the session's local cloud as the owner project."""
-    settings.CLOUD = localcloud.cloud_config()
-    return settings
+def make_project(localcloud: LocalCloud, slug: str, **overrides):
+    """A cloud project row for one of the local cloud's seeded users (``owner``, ``partner``)."""
+    from imsportal.projects.models import CloudProject
+
+    fields = {
+        "name": f"{slug}-project",
+        "auth_url": localcloud.auth_url,
+        "username": slug,
+        "password": f"{slug}-demo-password",
+        "project_name": f"{slug}-project",
+        **overrides,
+    }
+    project, _ = CloudProject.objects.update_or_create(slug=slug, defaults=fields)
+    return project
 
 
 @pytest.fixture
-def make_user(db, django_user_model):
-    from django.contrib.auth.models import Group
+def owner_project(db, localcloud):
+    return make_project(localcloud, "owner")
 
-    from imsportal.accounts.roles import ensure_roles
+
+@pytest.fixture
+def partner_project(db, localcloud):
+    return make_project(localcloud, "partner")
+
+
+@pytest.fixture
+def make_user(db, django_user_model, owner_project):
+    """A user with ``role`` (one role or a tuple) in ``project`` (default: the owner's)."""
+    from imsportal.projects.models import ProjectRole
 
     def make(
-        username: str = "alice", role: str | None = "operator", password: str = "pw-Secret-123"
+        username: str = "alice",
+        role: str | tuple[str, ...] | None = "operator",
+        password: str = "pw-Secret-123",
+        project=None,
     ):
-        ensure_roles()
         user = django_user_model.objects.create_user(username, password=password)
-        if role:
-            user.groups.add(Group.objects.get(name=role))
+        roles = (role,) if isinstance(role, str) else role or ()
+        for r in roles:
+            ProjectRole.objects.create(user=user, project=project or owner_project, role=r)
         return user
 
     return make

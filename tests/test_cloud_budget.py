@@ -29,7 +29,7 @@ def slow_glance(localcloud):
 
 @pytest.fixture
 def budget_settings(settings, localcloud):
-    settings.CLOUD = localcloud.cloud_config(read_timeout=1.0, retries=3)
+    settings.CLOUD_HTTP = {"connect_timeout": 5.0, "read_timeout": 1.0, "retries": 3}
     settings.CLOUD_REQUEST_BUDGET = BUDGET
     return settings
 
@@ -72,7 +72,7 @@ def test_the_login_counts_against_the_deadline(localcloud):
 def test_the_images_page_answers_within_the_budget_with_the_banner(
     operator_client, budget_settings, slow_glance
 ):
-    resp, elapsed = timed(lambda: operator_client.get("/images/"))
+    resp, elapsed = timed(lambda: operator_client.get("/p/owner/images/"))
     assert resp.status_code == 200
     assert elapsed < BUDGET + SLACK
     assert 'class="message error"' in resp.content.decode()
@@ -82,11 +82,11 @@ def test_the_images_page_answers_within_the_budget_with_the_banner(
 def test_several_calls_of_one_page_share_the_budget(operator_client, settings, localcloud):
     """Shared with me makes three calls; each would fit a 5 s read timeout, not all three
     the page's budget."""
-    settings.CLOUD = localcloud.cloud_config(read_timeout=5.0, retries=0)
+    settings.CLOUD_HTTP = {"connect_timeout": 5.0, "read_timeout": 5.0, "retries": 0}
     settings.CLOUD_REQUEST_BUDGET = BUDGET
     localcloud.set_faults(**SLOW_GLANCE)
     try:
-        resp, elapsed = timed(lambda: operator_client.get("/images/shared/"))
+        resp, elapsed = timed(lambda: operator_client.get("/p/owner/images/shared/"))
     finally:
         localcloud.clear_faults()
     assert resp.status_code == 200

@@ -37,7 +37,7 @@ def test_plain_names_are_only_isolated():
 @pytest.mark.django_db
 def test_the_images_list_renders_names_through_it(rf):
     image = Image.from_api({"id": "11111111-2222-3333-4444-555555555555", "name": SPOOF})
-    request = rf.get("/images/")
+    request = rf.get("/p/owner/images/")
     html = loader.get_template("images/image_list.html#image-rows").render(
         {"page": Page(items=[image], next_marker=None)}, request
     )

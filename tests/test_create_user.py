@@ -21,14 +21,14 @@ pytestmark = pytest.mark.django_db
 )
 def test_a_weak_password_is_refused(password, message):
     with pytest.raises(CommandError, match=message):
-        call_command("create_user", "erin-the-user", role="viewer", password=password)
+        call_command("create_user", "erin-the-user", password=password)
     assert not get_user_model().objects.filter(username="erin-the-user").exists()
 
 
 def test_the_password_may_come_from_a_file(tmp_path):
     secret = tmp_path / "pw"
     secret.write_text("Correct-Horse-Battery-9\n")
-    call_command("create_user", "frank", role="viewer", password_file=secret)
+    call_command("create_user", "frank", password_file=secret)
     assert get_user_model().objects.get(username="frank").check_password("Correct-Horse-Battery-9")
 
 
@@ -36,7 +36,7 @@ def test_a_weak_password_from_a_file_is_refused(tmp_path):
     secret = tmp_path / "pw"
     secret.write_text("abc\n")
     with pytest.raises(CommandError, match="too short"):
-        call_command("create_user", "gina", role="viewer", password_file=secret)
+        call_command("create_user", "gina", password_file=secret)
 
 
 @pytest.mark.parametrize("content", [None, ""])
@@ -45,11 +45,9 @@ def test_a_missing_or_empty_file_is_a_clear_error(tmp_path, content):
     if content is not None:
         secret.write_text(content)
     with pytest.raises(CommandError, match="--password-file"):
-        call_command("create_user", "hank", role="viewer", password_file=secret)
+        call_command("create_user", "hank", password_file=secret)
 
 
 def test_password_and_password_file_exclude_each_other(tmp_path):
     with pytest.raises(CommandError, match="not allowed with"):
-        call_command(
-            "create_user", "ivy", "--role=viewer", "--password=x", f"--password-file={tmp_path}"
-        )
+        call_command("create_user", "ivy", "--password=x", f"--password-file={tmp_path}")

@@ -66,7 +66,26 @@ def alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-def run_once(data_dir: Path) -> str:
+def admin_sees_both_demo_projects(base: str, password: str) -> None:
+    """The first admin is operator and approver in owner-project and partner-project."""
+    session = requests.Session()
+    session.get(f"{base}/login/", timeout=10)
+    resp = session.post(
+        f"{base}/login/",
+        data={"username": "admin", "password": password},
+        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/login/"},
+        timeout=30,
+    )
+    assert resp.url == f"{base}/p/owner/images/", resp.url
+    switcher = resp.text.split('<details class="switcher">')[1].split("</details>")[0]
+    assert 'href="/p/owner/images/"' in switcher
+    assert 'href="/p/partner/images/"' in switcher
+    partner = session.get(f"{base}/p/partner/images/shared/", timeout=30)
+    assert partner.status_code == 200
+    assert 'role="alert"' not in partner.text  # the partner's credentials work
+
+
+def run_once(data_dir: Path, password: str | None = None) -> str:
     web, cloud = free_port(), free_port()
     proc = start(data_dir, web, cloud)
     try:
@@ -82,6 +101,9 @@ def run_once(data_dir: Path) -> str:
         assert health["ok"], health
         login = requests.get(f"http://127.0.0.1:{web}/login/", timeout=10)
         assert login.status_code == 200
+        if password is None:
+            password = re.search(r"password:\s+(\S+)", out).group(1)
+        admin_sees_both_demo_projects(f"http://127.0.0.1:{web}", password)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         time.sleep(0.5)
@@ -98,7 +120,7 @@ def test_run_twice(tmp_path):
     password = re.search(r"password:\s+(\S+)", first).group(1)
     assert "12 new demo images" in first
 
-    second = run_once(tmp_path)
+    second = run_once(tmp_path, password)
     assert "exists already" in second
     assert password not in second
     assert "0 new demo images" in second

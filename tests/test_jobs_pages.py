@@ -7,25 +7,32 @@ from jobs.models import Job
 pytestmark = pytest.mark.django_db
 
 
-def make_job(**kw) -> Job:
-    return Job.objects.create(kind=Job.Kind.UPLOAD, title="ubuntu.qcow2", **kw)
+@pytest.fixture
+def make_job(owner_project):
+    def make(**kw) -> Job:
+        kw.setdefault("project", owner_project)
+        kw.setdefault("kind", Job.Kind.UPLOAD)
+        kw.setdefault("title", "ubuntu.qcow2")
+        return Job.objects.create(**kw)
+
+    return make
 
 
-def test_job_list_shows_jobs_newest_first(viewer_client):
+def test_job_list_shows_jobs_newest_first(viewer_client, make_job):
     make_job(status=Job.Status.SUCCESS)
-    Job.objects.create(kind=Job.Kind.CREATE, title="from ecs-web-01", status=Job.Status.RUNNING)
-    body = viewer_client.get("/jobs/").content.decode()
+    make_job(kind=Job.Kind.CREATE, title="from ecs-web-01", status=Job.Status.RUNNING)
+    body = viewer_client.get("/p/owner/jobs/").content.decode()
     assert body.index("from ecs-web-01") < body.index("ubuntu.qcow2")
     assert "Create cloud image" in body
 
 
 def test_empty_job_list_says_so(viewer_client):
-    assert "No jobs yet" in viewer_client.get("/jobs/").content.decode()
+    assert "No jobs yet" in viewer_client.get("/p/owner/jobs/").content.decode()
 
 
-def test_running_job_keeps_polling(viewer_client):
+def test_running_job_keeps_polling(viewer_client, make_job):
     job = make_job(status=Job.Status.RUNNING, progress=40)
-    resp = viewer_client.get(f"/jobs/{job.pk}/status", headers={"HX-Request": "true"})
+    resp = viewer_client.get(f"/p/owner/jobs/{job.pk}/status", headers={"HX-Request": "true"})
     body = resp.content.decode()
     assert resp.status_code == 200
     assert 'hx-trigger="every 2s"' in body
@@ -33,9 +40,9 @@ def test_running_job_keeps_polling(viewer_client):
 
 
 @pytest.mark.parametrize("status", [Job.Status.SUCCESS, Job.Status.FAILED, Job.Status.TIMED_OUT])
-def test_finished_job_stops_polling_with_286(viewer_client, status):
+def test_finished_job_stops_polling_with_286(viewer_client, make_job, status):
     job = make_job(status=status, last_error="IMG.0057: the file is empty [request id req-1]")
-    resp = viewer_client.get(f"/jobs/{job.pk}/status", headers={"HX-Request": "true"})
+    resp = viewer_client.get(f"/p/owner/jobs/{job.pk}/status", headers={"HX-Request": "true"})
     body = resp.content.decode()
     assert resp.status_code == 286
     assert "hx-trigger" not in body
@@ -43,4 +50,26 @@ def test_finished_job_stops_polling_with_286(viewer_client, status):
 
 
 def test_unknown_job_is_404(viewer_client):
-    assert viewer_client.get("/jobs/999999/status").status_code == 404
+    assert viewer_client.get("/p/owner/jobs/999999/status").status_code == 404
+
+
+def test_jobs_of_other_projects_are_neither_listed_nor_readable(
+    viewer_client, make_job, partner_project
+):
+    """The viewer has a role in the owner project only."""
+    theirs = make_job(project=partner_project, title="partner-secret-upload")
+    assert "partner-secret-upload" not in viewer_client.get("/p/owner/jobs/").content.decode()
+    assert viewer_client.get(f"/p/owner/jobs/{theirs.pk}/status").status_code == 404
+    assert viewer_client.get(f"/p/partner/jobs/{theirs.pk}/status").status_code == 404
+    assert viewer_client.get("/p/partner/jobs/").status_code == 404
+
+
+def test_a_job_is_only_read_through_its_own_project(client, make_user, make_job, partner_project):
+    """Even a user with roles in both projects reads a job only under its project's URL."""
+    user = make_user("both", "viewer")
+    make_user_role = user.project_roles.create
+    make_user_role(project=partner_project, role="viewer")
+    client.force_login(user)
+    theirs = make_job(project=partner_project, status=Job.Status.RUNNING)
+    assert client.get(f"/p/owner/jobs/{theirs.pk}/status").status_code == 404
+    assert client.get(f"/p/partner/jobs/{theirs.pk}/status").status_code == 200

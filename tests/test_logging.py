@@ -21,10 +21,10 @@ def console():
 
 
 def test_a_403_is_one_line(client, make_user, console):
-    client.force_login(make_user("nobody", role=None))
-    assert client.get("/jobs/").status_code == 403
+    client.force_login(make_user("viewer", "viewer"))
+    assert client.get("/projects/").status_code == 403  # superusers only
     out = console.getvalue()
-    assert "Forbidden (Permission denied): /jobs/" in out
+    assert "Forbidden (Permission denied): /projects/" in out
     assert "Traceback" not in out
 
 

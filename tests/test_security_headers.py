@@ -7,11 +7,16 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.test_access import PORTAL_URLS
+from tests.test_access import page_paths
 
 pytestmark = pytest.mark.django_db
 
-PAGES = [path for name, path in PORTAL_URLS if name not in ("home", "login", "logout", "healthz")]
+# The pages of the owner project, of its job 1 and of the owner project's settings.
+PAGES = [
+    path
+    for name, path in page_paths(project_slug="owner", slug="owner", pk="1")
+    if name != "export"  # CSV, not a page
+]
 
 
 class InlineFinder(HTMLParser):
@@ -58,11 +63,15 @@ def assert_strict_csp(resp) -> None:
 
 
 @pytest.fixture
-def job(db):
+def job(owner_project):
     from jobs.models import Job
 
     return Job.objects.create(
-        pk=1, kind=Job.Kind.UPLOAD, title="disk.qcow2", status=Job.Status.RUNNING
+        pk=1,
+        project=owner_project,
+        kind=Job.Kind.UPLOAD,
+        title="disk.qcow2",
+        status=Job.Status.RUNNING,
     )
 
 
@@ -77,9 +86,7 @@ def admin_client(client, make_user):
 
 @pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize("htmx", [False, True])
-def test_every_page_has_the_csp_and_nothing_it_blocks(
-    admin_client, cloud_settings, job, path, htmx
-):
+def test_every_page_has_the_csp_and_nothing_it_blocks(admin_client, owner_project, job, path, htmx):
     resp = admin_client.get(path, headers={"HX-Request": "true"} if htmx else {})
     assert resp.status_code in (200, 286), (path, resp.status_code)
     assert_strict_csp(resp)
@@ -94,8 +101,8 @@ def test_public_pages_have_the_csp_and_nothing_it_blocks(client, path):
 
 
 def test_the_403_page_has_nothing_the_csp_blocks(client, make_user):
-    client.force_login(make_user("nobody", role=None))
-    resp = client.get("/images/")
+    client.force_login(make_user("viewer", "viewer"))
+    resp = client.get("/projects/")  # superusers only
     assert resp.status_code == 403
     assert_strict_csp(resp)
     assert inline_code(resp.content.decode()) == []
@@ -107,15 +114,15 @@ def test_the_500_page_has_nothing_the_csp_blocks():
     assert inline_code(loader.get_template("500.html").render()) == []
 
 
-def test_htmx_is_configured_for_the_csp(admin_client, cloud_settings):
-    body = admin_client.get("/jobs/").content.decode()
+def test_htmx_is_configured_for_the_csp(admin_client, owner_project):
+    body = admin_client.get("/p/owner/jobs/").content.decode()
     assert '<meta name="htmx-config"' in body
     assert '"includeIndicatorStyles": false' in body
     assert '"allowEval": false' in body
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_logged_in_pages_are_not_cached(admin_client, cloud_settings, job, path):
+def test_logged_in_pages_are_not_cached(admin_client, owner_project, job, path):
     resp = admin_client.get(path)
     directives = {d.strip() for d in resp["Cache-Control"].split(",")}
     assert {"private", "no-store"} <= directives

@@ -8,6 +8,8 @@ from pathlib import Path
 os.environ.setdefault(
     "IMSPORTAL_DATA_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
 )
+# A fixed test key, so that worker processes the tests start decrypt what the tests stored.
+os.environ.setdefault("ENCRYPTION_KEYS", "V8AHt1_s0va2mIDv_RYYH9jf0N1rGOJsp8b3VAKX12c=")
 if os.environ.get("DATABASE_URL"):
     # Off the embedded defaults the settings require a key (CI's PostgreSQL run).
     os.environ.setdefault("SECRET_KEY", "imsportal-tests-only-not-a-secret")

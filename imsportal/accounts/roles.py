@@ -1,23 +1,14 @@
-"""The portal's roles: Django groups that grant the permissions on ``accounts.Portal``."""
+"""The portal's roles. They are granted per cloud project (``projects.ProjectRole``)."""
 
-from django.contrib.auth.models import Group, Permission
+from __future__ import annotations
 
-VIEW = "accounts.view_images"
-CHANGE = "accounts.change_images"
-APPROVE = "accounts.approve_shares"
+VIEWER = "viewer"  # reads the project's images, shares and jobs
+OPERATOR = "operator"  # also uploads, edits, deletes, tags and shares
+APPROVER = "approver"  # also accepts or rejects images other projects share with this one
 
-ROLES: dict[str, tuple[str, ...]] = {
-    "viewer": ("view_images",),
-    "operator": ("view_images", "change_images"),
-    "approver": ("view_images", "approve_shares"),
-}
-
-
-def ensure_roles() -> None:
-    """Create the role groups with exactly their permissions (idempotent)."""
-    for role, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        perms = Permission.objects.filter(
-            content_type__app_label="accounts", codename__in=codenames
-        )
-        group.permissions.set(perms)
+ROLE_CHOICES = [
+    (VIEWER, "viewer: reads"),
+    (OPERATOR, "operator: uploads, edits, deletes, tags, shares"),
+    (APPROVER, "approver: accepts or rejects shares"),
+]
+ROLES = tuple(role for role, _ in ROLE_CHOICES)

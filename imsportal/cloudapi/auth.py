@@ -178,6 +178,14 @@ class PasswordAuth:
 
     # --- catalog -------------------------------------------------------------------------
     @property
+    def token_info(self) -> dict:
+        """The current token's body (user, project, roles, catalog, expiry), authenticating
+        first if needed. It holds no secret: the token itself is in a header."""
+        if not self._body:
+            self.get_token()
+        return self._body
+
+    @property
     def project_id(self) -> str:
         if not self._body:
             self.get_token()

@@ -9,10 +9,12 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -203,6 +205,16 @@ def raise_from_response(resp: requests.Response) -> None:
     )
 
 
+@dataclass(frozen=True)
+class CallRecord:
+    """One call that got a 2xx answer: what ``HttpClient.recording`` collects."""
+
+    method: str
+    url: str
+    status: int
+    request_id: str | None
+
+
 class HttpClient:
     """Sends every request of one auth context: timeouts, auth headers, retries, errors.
 
@@ -234,6 +246,30 @@ class HttpClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._sleep = sleep
+        self._local = threading.local()  # the recording lists open in each thread
+
+    @contextmanager
+    def recording(self) -> Iterator[list[CallRecord]]:
+        """Collect every call this thread completes inside the block, with its request id
+        (for the audit trail). Blocks may nest; each sees the calls made inside it."""
+        stack = self._local.__dict__.setdefault("stack", [])
+        calls: list[CallRecord] = []
+        stack.append(calls)
+        try:
+            yield calls
+        finally:
+            stack.remove(calls)
+
+    @property
+    def last_request_id(self) -> str | None:
+        """The request id of the last call this thread completed."""
+        return getattr(self._local, "last_request_id", None)
+
+    def _completed(self, method: str, url: str, resp: requests.Response) -> None:
+        call = CallRecord(method, url, resp.status_code, request_id_of(resp))
+        self._local.last_request_id = call.request_id
+        for calls in getattr(self._local, "stack", ()):
+            calls.append(call)
 
     def request(
         self,
@@ -378,6 +414,7 @@ class HttpClient:
                 if stream:
                     resp.content  # noqa: B018 - read the error body before closing
                 raise_from_response(resp)
+            self._completed(method, url, resp)
             return resp
 
     @staticmethod

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_htmx_filters_under_the_csp_without_violations(page, live_server, login, cloud_settings):
+def test_htmx_filters_under_the_csp_without_violations(page, live_server, login, owner_project):
     problems = []
     page.on(
         "console",
@@ -24,6 +24,6 @@ def test_htmx_filters_under_the_csp_without_violations(page, live_server, login,
     expect(rows).to_have_count(1)
     expect(page).to_have_url(re.compile(r"name=debian-12-generic"))
     page.go_back()
-    expect(page).to_have_url(f"{live_server.url}/images/")
+    expect(page).to_have_url(f"{live_server.url}/p/owner/images/")
     expect(page.locator("#image-rows")).to_contain_text("cirros-0.6.2")
     assert [p for p in problems if "Content Security Policy" in p or "htmx" in p] == []

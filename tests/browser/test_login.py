@@ -8,12 +8,12 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_login_then_see_demo_images(page, live_server, login, cloud_settings):
-    page.goto(f"{live_server.url}/images/")
-    expect(page).to_have_url(re.compile(r"/login/\?next=/images/"))
+def test_login_then_see_demo_images(page, live_server, login, owner_project):
+    page.goto(f"{live_server.url}/p/owner/images/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/p/owner/images/"))
 
     login("operator")
-    expect(page).to_have_url(f"{live_server.url}/images/")
+    expect(page).to_have_url(f"{live_server.url}/p/owner/images/")
     expect(page.get_by_role("heading", name="Images")).to_be_visible()
     table = page.locator("#image-rows table")
     expect(table).to_contain_text("cirros-0.6.2")
@@ -32,7 +32,7 @@ def test_wrong_password_shows_an_error(page, live_server, make_user):
     expect(page.get_by_role("alert")).to_contain_text("enter a correct username and password")
 
 
-def test_filter_by_name_updates_rows_with_htmx(page, live_server, login, cloud_settings):
+def test_filter_by_name_updates_rows_with_htmx(page, live_server, login, owner_project):
     login("viewer")
     page.get_by_label("Name").fill("debian-12-generic")
     page.get_by_role("button", name="Filter").click()
@@ -42,9 +42,9 @@ def test_filter_by_name_updates_rows_with_htmx(page, live_server, login, cloud_s
     expect(page).to_have_url(re.compile(r"name=debian-12-generic"))
 
 
-def test_logout(page, live_server, login, cloud_settings):
+def test_logout(page, live_server, login, owner_project):
     login("viewer")
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login/"))
-    page.goto(f"{live_server.url}/jobs/")
-    expect(page).to_have_url(re.compile(r"/login/\?next=/jobs/"))
+    page.goto(f"{live_server.url}/p/owner/jobs/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/p/owner/jobs/"))

@@ -1,15 +1,13 @@
 """Images pages: the project's images and the images shared with it."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
 
 from images.forms import CloudImageFilterForm, ImageFilterForm
-from imsportal.accounts.roles import VIEW
 from imsportal.cloud import cloudapi_for
 from imsportal.cloudapi import ApiError
+from imsportal.projects.access import project_view
 
 PAGE_SIZE = 20
 
@@ -30,9 +28,8 @@ def _render_list(request, template: str, partial: str, context: dict):
     return response
 
 
-@permission_required(VIEW, raise_exception=True)  # first: no role is 403 whatever the method
-@require_GET
-def image_list(request):
+@project_view()
+def image_list(request, project):
     form = ImageFilterForm(request.GET)
     page, error = None, None
     if form.is_valid():
@@ -47,9 +44,8 @@ def image_list(request):
     return _render_list(request, "images/image_list.html", "image-rows", context)
 
 
-@permission_required(VIEW, raise_exception=True)  # first: no role is 403 whatever the method
-@require_GET
-def shared_with_me(request):
+@project_view()
+def shared_with_me(request, project):
     """Images other projects offer to this one: pending first, then accepted and rejected."""
     groups, error = {}, None
     try:
@@ -64,9 +60,8 @@ def shared_with_me(request):
     return render(request, "images/shared_with_me.html", {"groups": groups, "error": error})
 
 
-@permission_required(VIEW, raise_exception=True)  # first: no role is 403 whatever the method
-@require_GET
-def cloudimage_list(request):
+@project_view()
+def cloudimage_list(request, project):
     """IMS's view of the images (``GET /v2/cloudimages``), one call per page."""
     form = CloudImageFilterForm(request.GET)
     images, next_marker, error = None, None, None

@@ -1,0 +1,72 @@
+"""Who may act in which cloud project. Every project-scoped view calls
+``get_project_for_user`` first: the project comes from the URL, never from the session, so
+two tabs on two projects never act on each other's project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+
+from imsportal.accounts.roles import VIEWER
+from imsportal.projects.models import CloudProject, ProjectRole
+
+
+def roles_in(user, project: CloudProject) -> frozenset[str]:
+    if not user.is_authenticated:
+        return frozenset()
+    return frozenset(
+        ProjectRole.objects.filter(user=user, project=project).values_list("role", flat=True)
+    )
+
+
+def projects_for(user) -> QuerySet[CloudProject]:
+    """The projects the user holds any role in, by name."""
+    if not user.is_authenticated:
+        return CloudProject.objects.none()
+    return CloudProject.objects.filter(roles__user=user).distinct().order_by("name")
+
+
+def get_project_for_user(request: HttpRequest, slug: str, role: str = VIEWER) -> CloudProject:
+    """The project named in the URL, if the user holds ``role`` there (any role for viewer).
+
+    Raises ``Http404`` when the user has no role in the project, so that its name does not
+    leak; ``PermissionDenied`` when they have a role but not this one. Leaves the project and
+    the user's roles on the request for ``cloudapi_for`` and the templates.
+    """
+    project = CloudProject.objects.filter(slug=slug).first()
+    roles = roles_in(request.user, project) if project else frozenset()
+    if not roles:
+        raise Http404("No such project")
+    request.project = project
+    request.project_roles = roles
+    if request.session.get("last_project") != project.slug:
+        request.session["last_project"] = project.slug  # where "/" takes the user next time
+    if role != VIEWER and role not in roles:
+        raise PermissionDenied(f"Needs the {role} role in this project")
+    return project
+
+
+def project_view(role: str = VIEWER, methods: Iterable[str] = ("GET",)) -> Callable:
+    """Decorate a view of ``/p/<project_slug>/…``: resolve the project and check ``role``
+    first (404 / 403), then the method (405), then call ``view(request, project, …)``.
+
+    The role check comes before the method check so that a user with no role in a project
+    learns nothing about it, not even which methods its URLs take.
+    """
+    allowed = [m.upper() for m in methods]
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, project_slug: str, *args, **kwargs):
+            project = get_project_for_user(request, project_slug, role)
+            if request.method not in allowed:
+                return HttpResponseNotAllowed(allowed)
+            return view(request, project, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
