@@ -114,10 +114,14 @@ def test_the_lockout_ends_after_the_cool_off(alice, settings):
     assert attempt(password=RIGHT)[0].status_code == 302
 
 
-def test_a_lockout_reaches_the_audit_hook(alice, caplog):
+def test_a_lockout_is_logged_and_audited(alice, caplog):
+    from imsportal.audit.models import AuditEntry
+
     for _ in range(LIMIT):
         attempt(ip="10.3.3.3")
     assert "login locked out: user 'alice' from 10.3.3.3" in caplog.text
+    (entry,) = AuditEntry.objects.filter(action="login.lockout")
+    assert (entry.username, entry.client_addr, entry.outcome) == ("alice", "10.3.3.3", "failure")
 
 
 def test_behind_proxies_the_address_comes_from_x_forwarded_for(rf, settings):

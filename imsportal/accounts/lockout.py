@@ -32,9 +32,16 @@ def client_ip(request: HttpRequest) -> str:
 
 @receiver(user_locked_out, dispatch_uid="imsportal.accounts.lockout.record_lockout")
 def record_lockout(sender, request, username=None, ip_address=None, **kwargs) -> None:
-    """A login was locked out (per account or per client address).
+    """A login was locked out (per account or per client address): log it and audit it.
+    (Each refused attempt is also audited as a failed login, by imsportal/audit/signals.py.)"""
+    from imsportal.audit.models import AuditEntry
+    from imsportal.audit.record import record
 
-    TODO(audit trail): record the lockout as an audit entry here (who: ``username`` as typed,
-    client address ``ip_address``, outcome "locked out").
-    """
     log.warning("login locked out: user %r from %s", username, ip_address)
+    record(
+        "login.lockout",
+        request=request,
+        username=str(username or ""),
+        outcome=AuditEntry.Outcome.FAILURE,
+        error="Logins paused after repeated failures",
+    )
