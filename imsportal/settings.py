@@ -4,6 +4,7 @@ The defaults run everything on one machine with no servers to install: SQLite, C
 filesystem broker and the embedded local cloud. Production switches each part by variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -95,6 +96,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "csp",
+    "axes",
     "template_partials",
     "imsportal.accounts",
     "imsportal.projects",
@@ -118,6 +120,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx, read by the login middleware too
     "imsportal.middleware.CloudBudgetMiddleware",
     "imsportal.middleware.PrivatePagesMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "imsportal.urls"
@@ -168,6 +171,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ----------------------------------------------------------------------------------
 LOGIN_URL = "login"
+# Login throttling (django-axes, https://django-axes.readthedocs.io/): after
+# LOGIN_FAILURE_LIMIT failures for one user name (existing or not) or from one client
+# address, logins there are refused for LOGIN_LOCKOUT_MINUTES; /admin/login/ included.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "imsportal.accounts.lockout.client_ip"
+# Reverse proxies in front of the portal that append to X-Forwarded-For (0: none).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
@@ -295,7 +313,8 @@ LOGGING = {
             "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True
         ),
     },
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    # urllib3: a line per retry is the client's job; axes.apps: its banner at every start.
+    "loggers": {"urllib3": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }
 
 # --- Health --------------------------------------------------------------------------------

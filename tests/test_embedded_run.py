@@ -124,3 +124,42 @@ def test_run_twice(tmp_path):
     assert "exists already" in second
     assert password not in second
     assert "0 new demo images" in second
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_a_killed_child_is_restarted(tmp_path):
+    """SIGKILL the worker, then the web server: each comes back, the console says so, and
+    Ctrl-C still stops everything."""
+    web, cloud = free_port(), free_port()
+    proc = start(tmp_path, web, cloud)
+    try:
+        read_until(proc, r"IMS Portal is running at")
+        for name, marker in (("worker", "celery"), ("web server", "gunicorn")):
+            (victim,) = [p for p in children_of(proc.pid) if marker in cmdline(p)]
+            os.kill(victim, signal.SIGKILL)
+            read_until(proc, rf"The {name} exited with code -9; restarting it in 1 s", 30)
+            read_until(proc, rf"Restarted the {name}", 30)
+            (successor,) = [p for p in children_of(proc.pid) if marker in cmdline(p)]
+            assert successor != victim
+        assert proc.poll() is None
+        deadline, health = time.monotonic() + 60, {}
+        while True:  # the restarted web server answers, and sees the restarted worker
+            try:
+                health = requests.get(f"http://127.0.0.1:{web}/healthz", timeout=5).json()
+                if health["ok"]:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, health
+            time.sleep(1)
+        children = children_of(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        time.sleep(0.5)
+        assert [pid for pid in children if alive(pid)] == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()

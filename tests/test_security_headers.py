@@ -133,3 +133,14 @@ def test_static_files_stay_cacheable(admin_client):
     resp = admin_client.get("/static/css/portal.css")
     assert resp.status_code == 200
     assert "no-store" not in resp.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/", "/admin/auth/user/", "/admin/auth/user/add/", "/admin/axes/accessattempt/"],
+)
+def test_the_admin_works_under_the_csp(admin_client, path):
+    resp = admin_client.get(path)
+    assert resp.status_code == 200
+    assert_strict_csp(resp)
+    assert inline_code(resp.content.decode()) == []

@@ -51,6 +51,9 @@ def load_settings(
         ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS must be at least 0"),
         ({"CLOUD_REQUEST_BUDGET": "0"}, "CLOUD_REQUEST_BUDGET must be at least 0.1"),
         ({"HEALTH_TIMEOUT": "fast"}, "HEALTH_TIMEOUT must be a number"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT must be at least 1"),
+        ({"LOGIN_LOCKOUT_MINUTES": "soon"}, "LOGIN_LOCKOUT_MINUTES must be a whole number"),
+        ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT must be at least 0"),
         (
             {"DATABASE_URL": "postgres://u@127.0.0.1:1/x"},
             "SECRET_KEY (or SECRET_KEY_FILE) is required with DATABASE_URL",
