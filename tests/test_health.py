@@ -11,7 +11,10 @@ from tests.localcloud_server import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
-ANSWER_WITHIN = 1.0
+# The checks stop at HEALTH_TIMEOUT (0.8 s); what is asserted is that /healthz is bounded by
+# that deadline and not by the cloud's or the broker's timeouts (3 s to 4 minutes before), with
+# room for a busy shared test machine. The exact figure is not a test's business.
+ANSWER_WITHIN = 2.0
 
 
 @pytest.fixture
