@@ -242,6 +242,7 @@ CLOUD_HTTP = {
     "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
     "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
     "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+    "max_response_bytes": envint("CLOUD_MAX_RESPONSE_BYTES", 16 * 1024 * 1024, minimum=65536),
 }
 # Seconds all the cloud calls of one page may take in all, retries included
 # (imsportal.middleware.CloudBudgetMiddleware). Tasks have no such bound.
