@@ -65,3 +65,14 @@ def grant(db):
         return user
 
     return do
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The pending badge and project ids are cached per project pk, and pks come back
+    between tests: start each test with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
