@@ -136,6 +136,13 @@ def forget_pending(project: CloudProject) -> None:
     cache.delete(_badge_key(project))
 
 
+def forget_pending_of(cloud_id: str) -> None:
+    """A share made through the portal to a project the portal knows: its badge is stale."""
+    for project in CloudProject.objects.all():
+        if cloud_project_id(project) == cloud_id:
+            forget_pending(project)
+
+
 def pending_count(project: CloudProject) -> tuple[int, bool] | None:
     """(count, exact) of pending offers, cached for BADGE_SECONDS; None if the cloud fails."""
     cached = cache.get(_badge_key(project))

@@ -109,8 +109,8 @@ def inbox(request, project):
     return render(request, template, context)
 
 
-def _answer(request, conn: Connection, image_id: str, name: str, status: str) -> str | None:
-    """Accept or reject one offer as this project; None, or the error message."""
+def _answer(request, conn: Connection, image_id: str, name: str, status: str) -> tuple[str, str]:
+    """Accept or reject one offer as this project: (the image's name or id, "" or the error)."""
     try:
         with audited(
             ACTION[status],
@@ -121,12 +121,12 @@ def _answer(request, conn: Connection, image_id: str, name: str, status: str) ->
             params={"status": status},
         ) as target:
             if not name:
-                image = conn.image.get_image(image_id)
-                target.target_name = image.name or ""
+                # Selected by id: fetch it for its name (and a 404 for an unknown id).
+                target.target_name = name = conn.image.get_image(image_id).name or ""
             conn.image.update_member(conn.auth.project_id, image_id, status=status)
-        return None
+        return name or image_id, ""
     except ApiError as e:
-        return str(e)
+        return name or image_id, str(e)
 
 
 def _targets(conn: Connection, data: dict) -> tuple[list[tuple[str, str]], Offers | None]:
@@ -156,11 +156,11 @@ def answer(request, project):
         status = data["status"]
         done, failed = [], []
         for image_id, name in targets:
-            error = _answer(request, conn, image_id, name, status)
+            shown, error = _answer(request, conn, image_id, name, status)
             if error:
-                failed.append((name or image_id, error))
+                failed.append((shown, error))
             else:
-                done.append(name or image_id)
+                done.append(shown)
         forget_pending(project)
         if done:
             messages.success(request, f"{VERB[status]} {len(done)}: {', '.join(done[:10])}"

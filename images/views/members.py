@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
 
 from images.share_forms import (
     IMAGE_ID,
@@ -25,7 +26,13 @@ from images.share_forms import (
     MakeSharedForm,
     ShareForm,
 )
-from images.sharing import ProjectDirectory, in_parallel, project_directory, safe
+from images.sharing import (
+    ProjectDirectory,
+    forget_pending_of,
+    in_parallel,
+    project_directory,
+    safe,
+)
 from imsportal.accounts.roles import OPERATOR
 from imsportal.audit.record import audited
 from imsportal.cloud import cloudapi_for
@@ -95,6 +102,7 @@ def share_image(
         except ApiError as e:
             results.append(ShareResult(image, member_id, name, False, str(e)))
         else:
+            forget_pending_of(member_id)
             results.append(ShareResult(image, member_id, name, True, "shared: pending"))
     return results
 
@@ -179,6 +187,12 @@ def _panel_response(request: HttpRequest, context: dict) -> HttpResponse:
     return render(request, template, context)
 
 
+def _changed(request: HttpRequest, context: dict) -> HttpResponse:
+    """The panel after a change, with an event the detail page and lists may listen to."""
+    resp = render(request, PANEL, context)
+    return trigger_client_event(resp, "membersChanged", {"image": context["image"].id})
+
+
 def _back(project, image_id: str):
     return redirect("images:members", project_slug=project.slug, image_id=image_id)
 
@@ -218,7 +232,7 @@ def add_members(request, project, image_id: str):
     )  # fmt: skip
     if request.htmx:
         image = results[0].image if results else image
-        return render(request, PANEL, panel_context(request, conn, image, results=results))
+        return _changed(request, panel_context(request, conn, image, results=results))
     report(request, results)
     return _back(project, image_id)
 
@@ -243,7 +257,7 @@ def make_image_shared(request, project, image_id: str):
         messages.error(request, str(e))
         return _back(project, image_id)
     if request.htmx:
-        return render(request, PANEL, panel_context(request, conn, image))
+        return _changed(request, panel_context(request, conn, image))
     return _back(project, image_id)
 
 
@@ -276,7 +290,7 @@ def remove_member(request, project, image_id: str, member_id: str):
         except ApiError as e:
             messages.error(request, str(e))
         if request.htmx:
-            return render(request, PANEL, panel_context(request, conn, image))
+            return _changed(request, panel_context(request, conn, image))
         return _back(project, image_id)
     context = {"image": image, "member": member, "member_id": member_id, "name": name}
     context["form"] = form if request.method == "POST" else ConfirmForm(initial={"confirm": True})

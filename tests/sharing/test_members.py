@@ -4,6 +4,7 @@ pasted), make a private image shared first, stop sharing with a confirmation."""
 from __future__ import annotations
 
 import html
+import json
 
 import pytest
 
@@ -49,6 +50,7 @@ def test_share_with_a_pasted_id_and_a_picked_project(
     body = resp.content.decode()
     assert resp.status_code == 200
     assert body.lstrip().startswith('<section id="members-panel"')
+    assert json.loads(resp["HX-Trigger"]) == {"membersChanged": {"image": image.id}}
     members = {m.member_id: m.status for m in owner_conn.image.members(image)}
     assert members == {partner_conn.auth.project_id: "pending", other: "pending"}
     results = body.split('class="share-results"')[1].split("</div>")[0]
@@ -187,3 +189,19 @@ def test_markup_in_names_and_member_ids_is_escaped(operator_client, make_image, 
     assert "<i>evil</i>" not in body
     assert html.escape(MARKUP) in body.replace("&#x27;", "'")
     assert "&lt;i&gt;evil&lt;/i&gt;" in body
+
+
+def test_markup_in_a_member_id_on_the_confirmation_page_is_escaped(operator_client, offered):
+    # (A "/" cannot be part of the URL's member id, so no closing tag here.)
+    body = operator_client.get(url(offered, "%3Cimg%20src=x%22%3E/remove/")).content.decode()
+    assert '<img src=x">' not in body
+    assert "&lt;img src=x&quot;&gt;" in body and "nothing to stop" in body
+
+
+def test_htmx_stop_sharing_returns_the_panel(operator_client, offered, partner_conn, owner_conn):
+    remove = url(offered, f"{partner_conn.auth.project_id}/remove/")
+    resp = operator_client.post(remove, {"confirm": "True"}, headers={"HX-Request": "true"})
+    assert resp.content.decode().lstrip().startswith('<section id="members-panel"')
+    assert "Stopped sharing with" in resp.content.decode()  # the out-of-band message
+    assert "membersChanged" in json.loads(resp["HX-Trigger"])
+    assert owner_conn.image.members(offered) == []
