@@ -17,8 +17,8 @@ def test_outbox_shows_every_member_status(operator_client, make_image, owner_con
     owner_conn.image.add_member(image, member=OTHER)
     partner_conn.image.update_member(partner_conn.auth.project_id, image, status="accepted")
     body = operator_client.get("/p/owner/images/outbox/").content.decode()
-    entry = body.split(f'id="out-{image.id}"')[1].split("</section>")[0]
-    assert "1 of 2 accepted, 1 waiting" in entry
+    entry = body.split(f'id="out-{image.id}"')[1].split("</tr>")[0]
+    assert "1 of 2 accepted, <strong>1 waiting</strong>" in entry
     assert "member-accepted" in entry
     assert "member-pending" in entry
     assert OTHER in entry
