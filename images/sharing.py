@@ -110,6 +110,9 @@ def scan_offers(conn: Connection, status: str, max_pages: int = SCAN_MAX_PAGES) 
     it is bounded at ``max_pages`` calls (5,000 images per status by default).
     """
     mine = conn.auth.project_id
+    if not mine:
+        # A static token configured without its project id: own images cannot be told apart.
+        raise ApiError("This project's cloud id is unknown: set it in the project's settings.")
     images: list[Image] = []
     marker, calls = None, 0
     while calls < max_pages:

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from images.share_forms import (
     IMAGE_ID,
@@ -193,8 +193,11 @@ def _changed(request: HttpRequest, context: dict) -> HttpResponse:
     return trigger_client_event(resp, "membersChanged", {"image": context["image"].id})
 
 
-def _back(project, image_id: str):
-    return redirect("images:members", project_slug=project.slug, image_id=image_id)
+def _back(request: HttpRequest, project, image_id: str) -> HttpResponse:
+    """To the members page, with the messages: a redirect, or for htmx a client redirect
+    (a plain redirect would be followed and its whole page swapped into the panel)."""
+    url = reverse("images:members", kwargs={"project_slug": project.slug, "image_id": image_id})
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @project_view()
@@ -221,7 +224,7 @@ def add_members(request, project, image_id: str):
         mine = conn.auth.project_id
     except ApiError as e:
         messages.error(request, str(e))
-        return _back(project, image_id)
+        return _back(request, project, image_id)
     directory = project_directory(request.user)
     form = ShareForm(request.POST, choices=directory.choices(exclude=[mine]), own_id=mine)
     if not form.is_valid():
@@ -234,7 +237,7 @@ def add_members(request, project, image_id: str):
         image = results[0].image if results else image
         return _changed(request, panel_context(request, conn, image, results=results))
     report(request, results)
-    return _back(project, image_id)
+    return _back(request, project, image_id)
 
 
 @project_view(OPERATOR, methods=("POST",))
@@ -255,10 +258,10 @@ def make_image_shared(request, project, image_id: str):
             messages.success(request, "The image is now shared: add the projects below.")
     except ApiError as e:
         messages.error(request, str(e))
-        return _back(project, image_id)
+        return _back(request, project, image_id)
     if request.htmx:
         return _changed(request, panel_context(request, conn, image))
-    return _back(project, image_id)
+    return _back(request, project, image_id)
 
 
 @project_view(OPERATOR, methods=("GET", "POST"))
@@ -272,7 +275,7 @@ def remove_member(request, project, image_id: str, member_id: str):
         member = conn.image.find_member(member_id, image) if image.visibility == "shared" else None
     except ApiError as e:
         messages.error(request, str(e))
-        return _back(project, image_id)
+        return _back(request, project, image_id)
     name = project_directory(request.user).name(member_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and member is not None:
@@ -291,7 +294,7 @@ def remove_member(request, project, image_id: str, member_id: str):
             messages.error(request, str(e))
         if request.htmx:
             return _changed(request, panel_context(request, conn, image))
-        return _back(project, image_id)
+        return _back(request, project, image_id)
     context = {"image": image, "member": member, "member_id": member_id, "name": name}
     context["form"] = form if request.method == "POST" else ConfirmForm(initial={"confirm": True})
     return render(request, "images/member_remove.html", context)

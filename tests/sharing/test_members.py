@@ -206,3 +206,19 @@ def test_htmx_stop_sharing_returns_the_panel(operator_client, offered, partner_c
     assert "Stopped sharing with" in resp.content.decode()  # the out-of-band message
     assert "membersChanged" in json.loads(resp["HX-Trigger"])
     assert owner_conn.image.members(offered) == []
+
+
+def test_htmx_share_when_the_image_cannot_be_read_redirects_the_page(
+    operator_client, offered, localcloud
+):
+    localcloud.set_faults(
+        error_status=503, error_count=5, path_prefix=f"/image/v2/images/{offered.id}"
+    )
+    try:
+        resp = operator_client.post(
+            url(offered, "add/"), {"ids": "abcdef"}, headers={"HX-Request": "true"}
+        )
+    finally:
+        localcloud.clear_faults()
+    assert resp["HX-Redirect"] == url(offered)
+    assert "HTTP 503" in operator_client.get(url(offered)).content.decode()
