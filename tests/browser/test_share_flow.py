@@ -73,3 +73,38 @@ def test_share_switch_accept_and_see_it(
     # The partner's image list now shows it (Glance lists accepted shares by default).
     page.get_by_role("link", name="Images", exact=True).click()
     expect(page.locator("#image-rows")).to_contain_text(image.name)
+
+
+def test_select_all_then_accept_selected(page, live_server, login, partner_project, localcloud):
+    cache.clear()
+    owner = Connection.from_config(localcloud.cloud_config("owner", "owner-project"))
+    partner = Connection.from_config(localcloud.cloud_config("partner", "partner-project"))
+    made = [
+        owner.image.create_image(
+            name=f"bulk-{n}-{uuid.uuid4().hex[:4]}",
+            disk_format="raw",
+            container_format="bare",
+            visibility="shared",
+        )
+        for n in range(2)
+    ]
+    try:
+        for image in made:
+            owner.image.add_member(image, member=partner.auth.project_id)
+        from imsportal.projects.models import ProjectRole
+
+        login("viewer", "bulk-approver")
+        user = ProjectRole.objects.get(role="viewer").user
+        ProjectRole.objects.create(user=user, project=partner_project, role="approver")
+        page.goto(f"{live_server.url}/p/partner/images/shared/")
+        page.get_by_label("Select every row on this page").check()
+        for image in made:
+            expect(page.get_by_label(f"Select {image.name}")).to_be_checked()
+        page.get_by_role("button", name="Accept selected").click()
+        expect(page.locator("#messages")).to_contain_text("Accepted 2")
+        expect(page.locator("#inbox nav.tabs")).to_contain_text("Accepted (2)")
+        statuses = {partner.image.get_member(partner.auth.project_id, i).status for i in made}
+        assert statuses == {"accepted"}
+    finally:
+        for image in made:
+            owner.image.delete_image(image)

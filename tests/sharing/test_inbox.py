@@ -169,3 +169,21 @@ def test_htmx_tab_switch_renders_only_the_inbox(approver, offered):
     assert "No accepted offers." in body
     assert resp["Vary"]
     assert "HX-Request" in resp["Vary"]
+
+
+def test_accept_all_is_bounded_and_says_so(
+    approver, make_image, owner_conn, partner_conn, monkeypatch
+):
+    from images.views import inbox
+
+    monkeypatch.setattr(inbox, "MAX_ANSWER_ALL", 2)
+    images = [make_image() for _ in range(3)]
+    for image in images:
+        owner_conn.image.add_member(image, member=partner_conn.auth.project_id)
+    body = approver.post(ANSWER, {"every": "pending", "status": "accepted"}, follow=True)
+    assert "2 of 3 answered at once; answer again for the rest." in body.content.decode()
+    assert sorted(status_of(partner_conn, i) for i in images) == [
+        "accepted",
+        "accepted",
+        "pending",
+    ]

@@ -115,3 +115,15 @@ def test_the_nav_loads_the_badge_with_htmx(approver_both, owner_project):
     body = approver_both.get("/p/owner/images/shared/").content.decode()
     assert 'hx-get="/inbox/badge/"' in body
     assert 'hx-trigger="load, inboxChanged from:body"' in body
+
+
+def test_sharing_through_the_portal_refreshes_the_member_projects_badge(
+    client, make_user, partner_project, grant, make_image, partner_conn
+):
+    make_user("sharer", "operator")
+    grant("sharer", partner_project, "approver")
+    client.force_login(_user("sharer"))
+    assert client.get("/inbox/badge/").content.decode().strip() == ""  # 0, now cached
+    image = make_image()
+    client.post(f"/p/owner/images/{image.id}/members/add/", {"ids": partner_conn.auth.project_id})
+    assert ">1<" in client.get("/inbox/badge/").content.decode()
