@@ -69,11 +69,15 @@ class ProjectDirectory:
         return [(pid, p.name) for pid, p in self.by_id.items() if pid not in skip]
 
 
-def project_directory(user) -> ProjectDirectory:
+def project_directory(user, near: CloudProject | None = None) -> ProjectDirectory:
     """Only the user's projects: a project's name is not shown to users without a role in
-    it (the same rule as its URLs, which answer 404)."""
+    it (the same rule as its URLs, which answer 404). With ``near``, only projects on the
+    same cloud host: others cannot be members here, and resolving their ids would wait on
+    clouds this page does not use."""
     directory = ProjectDirectory()
     for project in projects_for(user):
+        if near is not None and project.cloud_host != near.cloud_host:
+            continue
         pid = cloud_project_id(project)
         if pid:
             directory.by_id[pid] = project

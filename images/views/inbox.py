@@ -78,7 +78,7 @@ def inbox_context(request: HttpRequest, project: CloudProject, tab: str, page: i
     pages = max(1, -(-offers.count // PAGE_SIZE))
     page = min(page, pages)
     shown = offers.images[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    directory = project_directory(request.user)
+    directory = project_directory(request.user, request.project)
     tabs = [(s, label, scans[s]) for s, label in TABS]
     return {
         "tab": tab,
@@ -208,7 +208,8 @@ class ProjectOffers:
     error: str
 
 
-def _project_offers(project: CloudProject, directory: ProjectDirectory) -> ProjectOffers:
+def _project_offers(request: HttpRequest, project: CloudProject) -> ProjectOffers:
+    directory = project_directory(request.user, project)
     try:
         conn = connection_for(project)
         offers = scan_offers(conn, "pending")
@@ -224,8 +225,7 @@ def _project_offers(project: CloudProject, directory: ProjectDirectory) -> Proje
 def all_inbox(request):
     """Every pending offer of every project where the user is an approver, by project.
     Each row's actions post to that project's own URL (and its role check)."""
-    directory = project_directory(request.user)
-    groups = [_project_offers(p, directory) for p in approver_projects(request.user)]
+    groups = [_project_offers(request, p) for p in approver_projects(request.user)]
     total = sum(g.offers.count for g in groups if g.offers)
     return render(
         request,

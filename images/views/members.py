@@ -159,7 +159,7 @@ def panel_context(
     """Everything the members panel shows: the members by name, and the controls the user's
     role and the image's owner allow."""
     mine = conn.auth.project_id
-    directory = project_directory(request.user)
+    directory = project_directory(request.user, request.project)
     members, error = [], None
     if image.visibility == "shared":
         try:
@@ -225,7 +225,7 @@ def add_members(request, project, image_id: str):
     except ApiError as e:
         messages.error(request, str(e))
         return _back(request, project, image_id)
-    directory = project_directory(request.user)
+    directory = project_directory(request.user, request.project)
     form = ShareForm(request.POST, choices=directory.choices(exclude=[mine]), own_id=mine)
     if not form.is_valid():
         return _panel_response(request, panel_context(request, conn, image, form=form))
@@ -276,7 +276,7 @@ def remove_member(request, project, image_id: str, member_id: str):
     except ApiError as e:
         messages.error(request, str(e))
         return _back(request, project, image_id)
-    name = project_directory(request.user).name(member_id)
+    name = project_directory(request.user, request.project).name(member_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and member is not None:
         try:
@@ -318,7 +318,7 @@ def outbox(request, project):
             limit=OUTBOX_PAGE, marker=marker, owner=conn.auth.project_id, visibility="shared"
         )
         next_marker = page.next_marker
-        directory = project_directory(request.user)
+        directory = project_directory(request.user, request.project)
         found = in_parallel(lambda i: safe(conn.image.members, i), page.items)
         for image, members in zip(page.items, found, strict=True):
             failed = isinstance(members, ApiError)
@@ -350,7 +350,7 @@ def bulk_share(request, project):
     except ApiError as e:
         messages.error(request, str(e))
         return render(request, "images/bulk_share.html", {"images": [], "form": None})
-    directory = project_directory(request.user)
+    directory = project_directory(request.user, request.project)
     form = BulkShareForm(
         data if request.method == "POST" else None,
         initial={"image": data.getlist("image")},

@@ -222,3 +222,19 @@ def test_htmx_share_when_the_image_cannot_be_read_redirects_the_page(
         localcloud.clear_faults()
     assert resp["HX-Redirect"] == url(offered)
     assert "HTTP 503" in operator_client.get(url(offered)).content.decode()
+
+
+def test_projects_on_other_clouds_are_not_resolved(
+    operator_client, grant, offered, monkeypatch, localcloud
+):
+    from images import sharing
+    from tests.conftest import make_project
+
+    far = make_project(localcloud, "far", auth_url="http://localhost:9/identity/v3")
+    grant("op", far)
+    asked = []
+    real = sharing.connection_for
+    monkeypatch.setattr(sharing, "connection_for", lambda p: asked.append(p.slug) or real(p))
+    assert operator_client.get(url(offered)).status_code == 200
+    assert "far" not in asked
+    assert "owner" in asked
