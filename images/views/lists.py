@@ -1,6 +1,6 @@
-"""Images pages: the project's images and the images shared with it."""
+"""Images pages: the project's images and IMS's cloud images (the shared-with-me inbox is
+in inbox.py)."""
 
-from django.contrib import messages
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
@@ -42,22 +42,6 @@ def image_list(request, project):
             error = str(e)
     context = {"form": form, "page": page, "error": error}
     return _render_list(request, "images/image_list.html", "image-rows", context)
-
-
-@project_view()
-def shared_with_me(request, project):
-    """Images other projects offer to this one: pending first, then accepted and rejected."""
-    groups, error = {}, None
-    try:
-        conn = cloudapi_for(request)
-        mine = conn.auth.project_id
-        for status in ("pending", "accepted", "rejected"):
-            offered = conn.image.images(visibility="shared", member_status=status, limit=100)
-            groups[status] = [image for image in offered if image.owner != mine]
-    except ApiError as e:
-        error = str(e)
-        messages.warning(request, error)
-    return render(request, "images/shared_with_me.html", {"groups": groups, "error": error})
 
 
 @project_view()
