@@ -11,16 +11,19 @@ from tests.localcloud_server import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
-ANSWER_WITHIN = 1.0
+# Within a second with the default HEALTH_TIMEOUT (0.8 s); a test that raises it to count
+# slow answers (not time them) gets the same 0.2 s margin over its own budget.
+MARGIN = 0.2
 
 
 @pytest.fixture
-def healthz(client):
+def healthz(client, settings):
     def get():
         started = time.monotonic()
         resp = client.get("/healthz")
         elapsed = time.monotonic() - started
-        assert elapsed < ANSWER_WITHIN, f"/healthz took {elapsed:.2f} s"
+        limit = settings.HEALTH_TIMEOUT + MARGIN
+        assert elapsed < limit, f"/healthz took {elapsed:.2f} s"
         return resp.status_code, resp.json(), resp.content.decode()
 
     return get
