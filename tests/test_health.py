@@ -11,9 +11,10 @@ from tests.localcloud_server import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
-# Within a second with the default HEALTH_TIMEOUT (0.8 s); a test that raises it to count
-# slow answers (not time them) gets the same 0.2 s margin over its own budget.
-MARGIN = 0.2
+# The checks stop at HEALTH_TIMEOUT (0.8 s); what is asserted is that /healthz is bounded by
+# that deadline and not by the cloud's or the broker's timeouts (3 s to 4 minutes before), with
+# room for a busy shared test machine. The exact figure is not a test's business.
+ANSWER_WITHIN = 2.0
 
 
 @pytest.fixture
@@ -22,7 +23,8 @@ def healthz(client, settings):
         started = time.monotonic()
         resp = client.get("/healthz")
         elapsed = time.monotonic() - started
-        limit = settings.HEALTH_TIMEOUT + MARGIN
+        # A test that raises HEALTH_TIMEOUT to count slow answers is bounded by its own budget.
+        limit = max(ANSWER_WITHIN, settings.HEALTH_TIMEOUT + 0.5)
         assert elapsed < limit, f"/healthz took {elapsed:.2f} s"
         return resp.status_code, resp.json(), resp.content.decode()
 

@@ -24,7 +24,7 @@ from imsportal.cloudapi.exceptions import (
     WaitTimeoutError,
 )
 from imsportal.cloudapi.http import deadline
-from imsportal.cloudapi.resources import CloudImage, Image, Job, Member
+from imsportal.cloudapi.resources import CloudImage, Image, ImsJob, Member, Server
 from imsportal.cloudapi.signing import AkSkAuth
 
 __all__ = [
@@ -42,11 +42,12 @@ __all__ = [
     "ForbiddenError",
     "GoneError",
     "Image",
-    "Job",
+    "ImsJob",
     "Member",
     "NotFoundError",
     "PasswordAuth",
     "PayloadTooLargeError",
+    "Server",
     "ServerError",
     "ServiceUnavailableError",
     "StaticTokenAuth",
