@@ -9,6 +9,7 @@ from django import template
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -20,7 +21,7 @@ _NO_DATA = frozenset({"queued"})
 def size(value: Any, status: str = "") -> str:
     """``64.0 KB`` with the exact byte count in a tooltip, or ``–`` when there is no data."""
     if value in (None, "") or status in _NO_DATA:
-        return format_html('<span title="no data yet">–</span>')
+        return mark_safe('<span title="no data yet">–</span>')  # a constant, nothing from the cloud
     try:
         count = int(value)
     except (TypeError, ValueError):

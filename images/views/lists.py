@@ -112,7 +112,7 @@ def image_list(request, project):
         mine=mine,
         scope=form.current_scope,
         scopes=_scope_links(request.GET, form.current_scope),
-        owners=known_owners(request.user, project, resolve=False),
+        owners=known_owners(request.user, project),
         transitional=TRANSITIONAL,
         tag_form=TagForm(),
         has_filters=any(
