@@ -57,6 +57,15 @@ class PagingMixin(forms.Form):
     trail = forms.CharField(required=False, max_length=14000, widget=forms.HiddenInput)
 
     MAIN: tuple[str, ...] = ()
+    DEFAULT_LIMIT = 20
+
+    def __init__(self, data=None, *args, **kwargs):
+        # The page-size select shows the size in use, not its first option.
+        if data is not None and not data.get("limit"):
+            data = data.copy()
+            data["limit"] = str(self.DEFAULT_LIMIT)
+        super().__init__(data, *args, **kwargs)
+
     _NOT_FILTERS = ("limit", "marker", "trail", "sort_key", "sort_dir", "scope")
 
     def more_open(self) -> bool:
