@@ -236,7 +236,14 @@ def _tags_response(
 ):
     """The tag chips fragment for htmx (with a ``tagsChanged`` event), else a redirect."""
     shown = dataclasses.replace(image, tags=tags)
-    context = {"image": shown, "tag_form": form, "back": back, "tag_error": error}
+    context = {
+        "image": shown,
+        "tag_form": form,
+        "back": back,
+        "tag_error": error,
+        # the list's chips fold the add form away; the detail page shows it
+        "compact": request.POST.get("compact") == "1" and request.htmx,
+    }
     if request.htmx:
         resp = render(request, "includes/_tags.html", context)
         if changed:
