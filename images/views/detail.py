@@ -193,11 +193,29 @@ def image_unprotect(request, project, image_id: UUID):
     return redirect("images:delete", project.slug, image_id)
 
 
+_EXPLAIN = {
+    "deactivate": "Its data can no longer be downloaded or booted until it is reactivated.",
+    "reactivate": "Its data can be downloaded and booted again.",
+}
+
+
 def _status_action(request, project, image_id, action: str) -> HttpResponse:
     back = _back(request, project, image_id)
     if not ConfirmForm(request.POST).is_valid():
-        messages.warning(request, f"Confirm to {action} the image.")
-        return _done(request, back)
+        # No JS (or no dialog): ask on a page of its own; nothing changes yet.
+        try:
+            image = load_image(request, image_id)
+        except ApiError as e:
+            return _cloud_error_page(request, e)
+        label = image.name or image.id
+        context = {
+            "question": f"{action.capitalize()} image “{label}”?",
+            "explanation": _EXPLAIN[action],
+            "action": request.path,
+            "button": action.capitalize(),
+            "back": back,
+        }
+        return render(request, "images/image_confirm.html", context)
     conn = cloudapi_for(request)
     target = "deactivated" if action == "deactivate" else "active"
     try:

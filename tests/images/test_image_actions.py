@@ -188,7 +188,9 @@ def test_protected_image_explains_and_offers_to_unprotect(
 def test_deactivate_and_reactivate(operator_client, owner_project, make_image, cloud_conn):
     image = make_image()
     url = f"/p/owner/images/{image.id}/"
-    operator_client.post(url + "deactivate/")  # unconfirmed: nothing happens
+    resp = operator_client.post(url + "deactivate/")  # unconfirmed: a question, no change
+    assert resp.status_code == 200
+    assert "Deactivate image “" in resp.content.decode()
     assert cloud_conn.image.get_image(image.id).status == "active"
     resp = operator_client.post(url + "deactivate/", {"confirm": "yes"}, follow=True)
     assert cloud_conn.image.get_image(image.id).status == "deactivated"
