@@ -8,6 +8,7 @@ process and credentials version; a failing project is simply not named.
 from __future__ import annotations
 
 import threading
+import time
 
 from imsportal.cloud import connection_for
 from imsportal.cloudapi import ApiError
@@ -16,6 +17,10 @@ from imsportal.projects.models import CloudProject
 
 _lock = threading.Lock()
 _ids: dict[tuple, str] = {}
+# A project whose token cannot be had is asked again only after this many seconds, so a
+# misconfigured project does not slow every page that names owners.
+RETRY_AFTER = 300
+_failed: dict[tuple, float] = {}
 
 
 def project_id_of(project: CloudProject, resolve: bool = True) -> str:
@@ -27,11 +32,14 @@ def project_id_of(project: CloudProject, resolve: bool = True) -> str:
     with _lock:
         if key in _ids:
             return _ids[key]
-    if not resolve:
-        return ""
+        failed_recently = key in _failed and time.monotonic() - _failed[key] < RETRY_AFTER
+        if not resolve or failed_recently:
+            return ""
     try:
         found = connection_for(project).auth.project_id
     except (ApiError, KeyError, ValueError):
+        with _lock:
+            _failed[key] = time.monotonic()
         return ""
     with _lock:
         _ids[key] = found

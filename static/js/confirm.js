@@ -1,4 +1,5 @@
-// One confirmation pattern for the whole portal: a form with data-confirm="question" opens
+// One confirmation pattern for the whole portal: a form (or its submit button) with
+// data-confirm="question" opens
 // the page's <dialog id="confirm-dialog">; confirming sets the form's hidden confirm=yes and
 // submits it. Without JS the form posts without confirm=yes and the server shows its own
 // confirmation page, so nothing destructive happens unconfirmed either way.
@@ -8,16 +9,19 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+    if (!(form instanceof HTMLFormElement)) return;
+    var submitter = event.submitter || null;
+    var asker = submitter && submitter.dataset.confirm ? submitter : form;
+    if (!asker.dataset.confirm) return;
     if (form.dataset.confirmed === "yes") { delete form.dataset.confirmed; return; }
     var dlg = dialog();
     if (!dlg || typeof dlg.showModal !== "function") return; // the server asks instead
     event.preventDefault();
     event.stopPropagation();
-    dlg.querySelector("[data-confirm-text]").textContent = form.dataset.confirm;
+    dlg.querySelector("[data-confirm-text]").textContent = asker.dataset.confirm;
     var ok = dlg.querySelector("[data-confirm-ok]");
-    ok.textContent = form.dataset.confirmButton || "Confirm";
-    ok.className = form.dataset.confirmClass || "danger";
+    ok.textContent = asker.dataset.confirmButton || "Confirm";
+    ok.className = asker.dataset.confirmClass || "danger";
     dlg.returnValue = "";
     dlg.addEventListener("close", function onClose() {
       dlg.removeEventListener("close", onClose);
@@ -25,7 +29,7 @@
       var field = form.querySelector("input[name=confirm]");
       if (field) field.value = "yes";
       form.dataset.confirmed = "yes";
-      form.requestSubmit(event.submitter || undefined);
+      if (submitter) form.requestSubmit(submitter); else form.requestSubmit();
     });
     dlg.showModal();
     dlg.querySelector("[data-confirm-cancel]").focus();

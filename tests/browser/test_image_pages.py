@@ -151,3 +151,31 @@ def test_delete_with_the_confirmation(page, live_server, login, owner_project, o
     expect(page.get_by_role("status").filter(has_text="Deleted image")).to_contain_text(
         "browser-one"
     )
+
+
+def test_bulk_delete_asks_once_and_reports_each_image(
+    page, live_server, login, owner_project, localcloud
+):
+    conn = Connection.from_config(localcloud.cloud_config())
+    made = [
+        conn.image.upload_image("bare", "raw", b"z", name=f"bulk-{n}", tags=["bulkb"])
+        for n in (1, 2)
+    ]
+    try:
+        login("operator")
+        page.goto(f"{live_server.url}/p/owner/images/?tag=bulkb")
+        for image in made:
+            page.get_by_label(f"Select {image.name}").check()
+        page.get_by_role("button", name="Delete…").click()
+        dialog = page.locator("#confirm-dialog")
+        expect(dialog).to_contain_text("Delete the selected images?")
+        dialog.get_by_role("button", name="Delete images").click()
+        expect(page.locator("#messages")).to_contain_text("“bulk-1”: deleted.")
+        expect(page.locator("#messages")).to_contain_text("“bulk-2”: deleted.")
+        expect(page.locator("#image-rows tbody tr")).to_have_count(1)  # the empty state
+    finally:
+        for image in made:
+            try:
+                conn.image.delete_image(image.id)
+            except ApiError:
+                pass
