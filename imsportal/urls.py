@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from imsportal.health import healthz
+from imsportal.health.views import healthz
 from imsportal.projects import views as project_views
 
 urlpatterns = [

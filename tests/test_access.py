@@ -77,11 +77,31 @@ def required_role(pattern) -> str:
 
 
 def allowed_methods(pattern) -> list[str]:
+    """The methods a view takes, read from its project_view or require_http_methods closure."""
     for cell in pattern.callback.__closure__ or ():
         value = cell.cell_contents
-        if isinstance(value, list) and value and all(m.isupper() for m in value):
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(m, str) and m.isupper() for m in value)
+        ):
             return value
     raise AssertionError(f"{pattern.name} has no method list")
+
+
+def page_paths(**values: str) -> list[tuple[str, str]]:
+    """(name, path) of every logged-in page that answers GET, with real URL values."""
+    pages = []
+    for name, route, pattern in ROUTES:
+        if name in PUBLIC or name == "home":
+            continue
+        try:
+            methods = allowed_methods(pattern)
+        except AssertionError:
+            methods = ["GET"]
+        if "GET" in methods:
+            pages.append((name, sample_path(route, **values)))
+    return pages
 
 
 ROLE_SETS = {

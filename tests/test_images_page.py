@@ -72,3 +72,21 @@ def test_one_api_call_per_page_render(operator_client, owner_project, monkeypatc
     assert resp.status_code == 200
     assert len(calls) == 1, calls
     assert "/image/v2/images?" in calls[0]
+
+
+@pytest.mark.parametrize("url", ["/p/owner/images/", "/p/owner/images/cloud/"])
+def test_a_history_restore_request_gets_the_whole_page(operator_client, owner_project, url):
+    """Back after filtering: htmx asks again with HX-History-Restore-Request when its
+    history cache missed, and swaps the answer in as the whole page."""
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    resp = operator_client.get(url, {"name": "cirros-0.6.2"}, headers=headers)
+    body = resp.content.decode()
+    assert "<html" in body
+    assert 'value="cirros-0.6.2"' in body  # the filter controls keep their values
+    assert "HX-Request" in resp["Vary"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}])
+def test_list_pages_vary_on_hx_request(operator_client, owner_project, headers):
+    resp = operator_client.get("/p/owner/images/", headers=headers)
+    assert "HX-Request" in resp["Vary"]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from imsportal.cloudapi import exceptions as exc
-from imsportal.cloudapi.http import _reason, raise_from_response
+from imsportal.cloudapi.http import _out_of_time, _reason, bounded_timeout, raise_from_response
 
 # Refresh a token that has less than this left, as keystoneauth does.
 MIN_TOKEN_LIFE = timedelta(seconds=120)
@@ -151,11 +151,17 @@ class PasswordAuth:
             }
         }
         url = f"{self.auth_url}/auth/tokens"
+        # The login counts against the budget of the call that needed it (http.deadline).
+        timeout = bounded_timeout(self.timeout)
         try:
             resp = self.session.post(
-                url, json=body, headers={"Accept": "application/json"}, timeout=self.timeout
+                url, json=body, headers={"Accept": "application/json"}, timeout=timeout
             )
         except requests.RequestException as e:
+            if _out_of_time():
+                raise exc.DeadlineExceededError(
+                    "The identity service did not answer in time", url=url
+                ) from e
             raise exc.ConnectionFailed(
                 f"Cannot reach the identity service at {url}: {_reason(e)}", url=url
             ) from e

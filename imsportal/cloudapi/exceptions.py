@@ -51,6 +51,10 @@ class ConnectionFailed(TransientError):
     """The cloud could not be reached, or the connection broke."""
 
 
+class DeadlineExceededError(ConnectionFailed):
+    """The cloud did not answer within the call's total time budget (all tries included)."""
+
+
 class BadRequestError(ApiError):
     pass
 

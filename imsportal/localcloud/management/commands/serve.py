@@ -22,8 +22,17 @@ class Command(BaseCommand):
         if seed:
             call_command("seed")
         bind = bind or f"{settings.HOST}:{settings.PORT}"
+        from imsportal.localcloud.glance.uploads import recover_uploads
+
+        # Nothing writes yet: every upload left in saving by a killed server is dead.
+        recover_uploads()
 
         from imsportal.localcloud.wsgi import application
+
+        def child_exit(server, worker) -> None:
+            # In the master, after a worker died (killed, crashed or recycled): its uploads
+            # have no writer any more. With no worker left, no upload has one.
+            recover_uploads(None if not server.WORKERS else worker.pid)
 
         class Server(BaseApplication):
             def load_config(self):
@@ -35,6 +44,7 @@ class Command(BaseCommand):
                 self.cfg.set("graceful_timeout", 5)
                 self.cfg.set("accesslog", None)
                 self.cfg.set("loglevel", "warning")
+                self.cfg.set("child_exit", child_exit)
 
             def load(self):
                 return application
