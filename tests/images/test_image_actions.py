@@ -216,7 +216,7 @@ def test_htmx_add_tag_returns_chips_and_an_event(
     body = resp.content.decode()
     assert body.lstrip().startswith(f'<div class="tags" id="tags-{image.id}">')
     assert "<html" not in body
-    assert ">web</span>" in body
+    assert "><bdi>web</bdi></span>" in body
     assert json.loads(resp["HX-Trigger"]) == {"tagsChanged": {"id": image.id, "tags": ["web"]}}
     assert cloud_conn.image.get_image(image.id).tags == ["web"]
     assert AuditEntry.objects.get(action="image.tag.add").params == {"tag": "web"}

@@ -22,7 +22,7 @@ def test_it_shows_every_attribute(operator_client, owner_project):
     assert "74e4327d42ba382199d3471d17dd7366" in body  # checksum
     assert "Hash (sha512)" in body
     assert "33d8ce46551b8e9a" in body
-    assert "<dt>os_distro</dt><dd>cirros</dd>" in body
+    assert "<dt><bdi>os_distro</bdi></dt><dd><bdi>cirros</bdi></dd>" in body
     # the owner is named by the portal project whose credentials own it
     assert "owner-project</span>" in body
     assert "demo" in body  # tag
@@ -36,7 +36,7 @@ def test_it_shows_ims_properties_and_jobs(operator_client, owner_project, make_i
     Job.objects.create(project=owner_project, kind=Job.Kind.UPLOAD, title="other", image_id="x")
     body = operator_client.get(f"/p/owner/images/{image.id}/").content.decode()
     assert "IMS properties" in body
-    assert "<code>__note</code>" in body
+    assert "<code><bdi>__note</bdi></code>" in body
     assert "from-ims-side" in body
     assert "up-1" in body
     assert "other" not in body
