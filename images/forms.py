@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from images.metadefs import check
+
 STATUS_CHOICES = [("", "any status")] + [
     (s, s)
     for s in ("active", "queued", "saving", "importing", "uploading", "deactivated", "killed")
@@ -330,6 +332,19 @@ class ImageEditForm(forms.Form):
         help_text="One key=value a line. Delete a line to remove that property.",
     )
 
+    new_key = forms.RegexField(
+        required=False,
+        regex=r"^[A-Za-z0-9_.:-]{1,255}$",
+        label="Add a property",
+        widget=forms.TextInput(attrs={"list": "metadef-keys", "autocomplete": "off"}),
+    )
+    new_value = forms.CharField(required=False, max_length=255, label="Value")
+
+    def __init__(self, *args, definitions: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The cloud's metadata definitions (empty where it serves none): key -> definition.
+        self.definitions = definitions or {}
+
     @classmethod
     def initial_for(cls, image) -> dict[str, Any]:
         return {
@@ -361,6 +376,28 @@ class ImageEditForm(forms.Form):
                 )
             parsed[key] = value
         return parsed
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        props = data.get("properties")
+        if props is None:
+            return data
+        key, value = data.get("new_key"), data.get("new_value") or ""
+        if key:
+            if key in props or key in OWN_FIELDS:
+                self.add_error("new_key", f"{key} is already set; change it above.")
+            else:
+                props[key] = value
+        elif value:
+            self.add_error("new_key", "Name the property to add.")
+        # Values checked against the cloud's definitions before the call, as Horizon does.
+        for name, value in props.items():
+            if name in self.definitions:
+                problem = check(name, value, self.definitions[name])
+                if problem:
+                    field = "new_key" if name == key else "properties"
+                    self.add_error(field, problem)
+        return data
 
     def changes(self, image) -> dict[str, Any]:
         """What differs from the image, as ``update_image`` keywords (``None`` removes)."""

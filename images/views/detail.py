@@ -26,6 +26,7 @@ from images.forms import (
     RemoveTagForm,
     TagForm,
 )
+from images.metadefs import definitions_for
 from images.owners import known_owners
 from imsportal.accounts.roles import OPERATOR
 from imsportal.audit.record import audited
@@ -106,10 +107,12 @@ def image_edit(request, project, image_id: UUID):
         image = load_image(request, image_id)
     except ApiError as e:
         return _cloud_error_page(request, e)
+    # Suggestions and value checks from the cloud's metadefs; none where it serves none.
+    definitions = definitions_for(project, cloudapi_for(request))
     if request.method == "GET":
-        form = ImageEditForm(initial=ImageEditForm.initial_for(image))
+        form = ImageEditForm(initial=ImageEditForm.initial_for(image), definitions=definitions)
         return render(request, "images/image_edit.html", {"image": image, "form": form})
-    form = ImageEditForm(request.POST)
+    form = ImageEditForm(request.POST, definitions=definitions)
     if form.is_valid():
         changes = form.changes(image)
         if not changes:
