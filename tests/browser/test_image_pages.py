@@ -179,3 +179,16 @@ def test_bulk_delete_asks_once_and_reports_each_image(
                 conn.image.delete_image(image.id)
             except ApiError:
                 pass
+
+
+def test_a_twenty_row_page_stays_short_on_a_phone(
+    page, live_server, login, owner_project, sixty_images
+):
+    login("operator")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/p/owner/images/?tag={BATCH}&limit=20")
+    expect(page.locator("#image-rows tbody tr")).to_have_count(20)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 4000, height
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width  # no sideways scrolling
