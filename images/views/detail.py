@@ -76,6 +76,8 @@ def image_detail(request, project, image_id: UUID):
     props = sorted(image.properties.items())
     context = {
         "image": image,
+        # Only the owner may change an image: others' images show no change controls.
+        "is_mine": image.owner == cloudapi_for(request).auth.project_id,
         "owners": owners,
         "custom_properties": [(k, v) for k, v in props if not k.startswith("__")],
         "ims_properties": [(k, v) for k, v in props if k.startswith("__")],

@@ -101,3 +101,24 @@ def test_markup_in_name_tag_and_property_is_escaped(operator_client, owner_proje
         assert "<i>t</i>" not in body, path
         assert "<script>x</script>" not in body, path
         assert "&lt;b&gt;bold&lt;/b&gt;" in body, path
+
+
+def test_another_projects_image_shows_no_change_controls(
+    operator_client, owner_project, localcloud, cloud_conn
+):
+    from imsportal.cloudapi import Connection
+
+    partner = Connection.from_config(localcloud.cloud_config("partner", "partner-project"))
+    theirs = partner.image.upload_image(
+        "bare", "raw", b"p", name="theirs", visibility="shared", tags=["x"]
+    )
+    try:
+        partner.image.add_member(theirs, member=cloud_conn.auth.project_id)
+        body = operator_client.get(f"/p/owner/images/{theirs.id}/").content.decode()
+        assert "theirs" in body
+        assert f"/p/owner/images/{theirs.id}/edit/" not in body
+        assert "Delete…" not in body
+        assert "Remove tag x" not in body
+        assert f'<code title="project id">{partner.auth.project_id}</code>' in body
+    finally:
+        partner.image.delete_image(theirs.id)
