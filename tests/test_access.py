@@ -91,6 +91,7 @@ def allowed_methods(pattern) -> list[str]:
 
 def page_paths(**values: str) -> list[tuple[str, str]]:
     """(name, path) of every logged-in page that answers GET, with real URL values."""
+    values.setdefault("image_id", SEEDED_IMAGE_ID)
     pages = []
     for name, route, pattern in ROUTES:
         if name in PUBLIC or name == "home":

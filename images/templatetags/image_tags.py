@@ -11,6 +11,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from images.templatetags.cloudtext import _INVISIBLE
+
 register = template.Library()
 
 # A queued image has no data yet: Glance says size null, IMS says 0. Both show "–".
@@ -60,3 +62,10 @@ def query(params: QueryDict, **changes: Any) -> str:
 def prop(properties: dict | None, key: str) -> Any:
     """A property whose name a template cannot spell (IMS's ``__`` attributes)."""
     return (properties or {}).get(key, "")
+
+
+@register.filter
+def shown_controls(value: Any) -> str:
+    """Plain text for attributes (``title``): invisible and bidi controls as ``[U+XXXX]``,
+    so a tooltip cannot be spoofed either (the ``cloudtext`` filter does this for markup)."""
+    return _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(value or ""))
