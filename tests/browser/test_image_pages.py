@@ -192,3 +192,32 @@ def test_a_twenty_row_page_stays_short_on_a_phone(
     assert height < 4000, height
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width  # no sideways scrolling
+
+
+def test_a_queued_row_refreshes_itself_until_active(
+    page, live_server, login, owner_project, localcloud
+):
+    import requests
+
+    conn = Connection.from_config(localcloud.cloud_config())
+    image = conn.image.create_image(name="settling", disk_format="raw", container_format="bare")
+    try:
+        login("viewer")
+        page.goto(f"{live_server.url}/p/owner/images/?name=settling")
+        row = page.locator(f"#row-{image.id}")
+        expect(row.locator(".badge.status-queued")).to_be_visible()
+        # The data arrives from elsewhere (another client); the row notices by itself.
+        resp = requests.put(
+            f"{conn.image.root}/v2/images/{image.id}/file",
+            data=b"settled",
+            headers={
+                "X-Auth-Token": conn.auth.get_token(),
+                "Content-Type": "application/octet-stream",
+            },
+            timeout=10,
+        )
+        assert resp.status_code == 204
+        expect(row.locator(".badge.status-active")).to_be_visible(timeout=10_000)
+        expect(row).not_to_have_attribute("hx-trigger", "every 3s")
+    finally:
+        conn.image.delete_image(image.id)
