@@ -28,7 +28,7 @@ _MARKER = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 # Glance's ``visibility`` filter takes a single value.
 SCOPES = {
     "mine": "My images",
-    "shared": "Shared with me",
+    "shared": "Shared with me (accepted)",
     "public": "Public",
     "community": "Community",
     "all": "All I can see",

@@ -255,7 +255,14 @@ def image_reactivate(request, project, image_id: UUID):
 
 # --- tags -------------------------------------------------------------------------------------
 def _tags_response(
-    request, image: Image, tags: list[str], form, back: str, changed: bool, error: str = ""
+    request,
+    image: Image,
+    tags: list[str],
+    form,
+    back: str,
+    changed: bool,
+    error: str = "",
+    announce: str = "",
 ):
     """The tag chips fragment for htmx (with a ``tagsChanged`` event), else a redirect."""
     shown = dataclasses.replace(image, tags=tags)
@@ -264,6 +271,7 @@ def _tags_response(
         "tag_form": form,
         "back": back,
         "tag_error": error,
+        "announce": announce,  # read out by screen readers: the chips changed in place
         # the list's chips fold the add form away; the detail page shows it
         "compact": request.POST.get("compact") == "1" and request.htmx,
     }
@@ -313,7 +321,8 @@ def image_tags(request, project, image_id: UUID):
         return _tags_response(request, image, image.tags, form, back, False)
     if not request.htmx:
         messages.success(request, f"Added tag “{tag}” to “{image.name or image.id}”.")
-    return _tags_response(request, image, [*image.tags, tag], TagForm(), back, True)
+    tags = [*image.tags, tag]
+    return _tags_response(request, image, tags, TagForm(), back, True, announce=f"Added tag {tag}.")
 
 
 @project_view(OPERATOR, methods=("POST",))
@@ -349,4 +358,6 @@ def image_tag_remove(request, project, image_id: UUID):
     if not request.htmx:
         messages.success(request, f"Removed tag “{tag}” from “{image.name or image.id}”.")
     tags = [t for t in image.tags if t != tag]
-    return _tags_response(request, image, tags, TagForm(), back, True)
+    return _tags_response(
+        request, image, tags, TagForm(), back, True, announce=f"Removed tag {tag}."
+    )

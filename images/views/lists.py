@@ -154,7 +154,6 @@ def image_row(request, project, image_id):
         "owners": known_owners(request.user, project, resolve=False),
         "transitional": TRANSITIONAL,
         "tag_form": TagForm(),
-        "back": request.GET.get("back", ""),
     }
     response = render(request, "images/image_list.html#image-row", context)
     if image.status not in TRANSITIONAL:

@@ -218,6 +218,7 @@ def test_htmx_add_tag_returns_chips_and_an_event(
     assert "<html" not in body
     assert "><bdi>web</bdi></span>" in body
     assert json.loads(resp["HX-Trigger"]) == {"tagsChanged": {"id": image.id, "tags": ["web"]}}
+    assert 'role="status"><bdi>Added tag web.</bdi></p>' in body
     assert cloud_conn.image.get_image(image.id).tags == ["web"]
     assert AuditEntry.objects.get(action="image.tag.add").params == {"tag": "web"}
 

@@ -94,6 +94,7 @@ def test_markup_in_name_tag_and_property_is_escaped(operator_client, owner_proje
         "/p/owner/images/?name=%3Cb%3Ebold%3C%2Fb%3E",
         "/p/owner/images/find/?q=bold",
         "/p/owner/images/cloud/?name=%3Cb%3Ebold%3C%2Fb%3E",
+        f"/p/owner/images/cloud/{image.id}/edit/",
     ]
     for path in pages:
         body = operator_client.get(path).content.decode()
@@ -101,6 +102,17 @@ def test_markup_in_name_tag_and_property_is_escaped(operator_client, owner_proje
         assert "<i>t</i>" not in body, path
         assert "<script>x</script>" not in body, path
         assert "&lt;b&gt;bold&lt;/b&gt;" in body, path
+    # the bulk confirmation page and the htmx tag fragment too
+    body = operator_client.post(
+        "/p/owner/images/bulk/", {"ids": [image.id], "action": "delete"}
+    ).content.decode()
+    assert "<b>bold</b>" not in body
+    assert "&lt;b&gt;bold&lt;/b&gt;" in body
+    body = operator_client.post(
+        f"/p/owner/images/{image.id}/tags/", {"tag": "<u>u</u>"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "<u>u</u>" not in body
+    assert "&lt;u&gt;u&lt;/u&gt;" in body
 
 
 def test_another_projects_image_shows_no_change_controls(
