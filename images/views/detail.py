@@ -20,7 +20,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from images.forms import (
-    OWN_FIELDS,
     ConfirmForm,
     ImageEditForm,
     RemoveTagForm,
@@ -88,18 +87,18 @@ def image_detail(request, project, image_id: UUID):
 
 
 # --- edit -----------------------------------------------------------------------------------
+# update_image keyword -> (the name the cloud uses in its messages, the form field)
+_EDIT_NAMES = {"is_protected": ("protected", "protected"), "is_hidden": ("os_hidden", "hidden")}
+
+
 def _field_for(error: str, changes: dict[str, Any]) -> str | None:
-    """The form field a cloud refusal is about, when its message names a changed attribute."""
+    """The form field a cloud refusal is about, when its message names a changed attribute
+    (Glance quotes it: "Attribute 'checksum' is read-only."); else the whole form."""
     named = set(re.findall(r"'([^']+)'", error))
-    fields = {"is_protected": "protected", "is_hidden": "hidden"}
     for attr in changes:
-        wire = {"is_protected": "protected", "is_hidden": "os_hidden"}.get(attr, attr)
-        if wire in named or attr in named:
-            if attr in fields:
-                return fields[attr]
-            if attr in ImageEditForm.base_fields:
-                return attr
-            return None if attr in OWN_FIELDS else "properties"
+        wire, field = _EDIT_NAMES.get(attr, (attr, attr))
+        if wire in named:
+            return field if field in ImageEditForm.base_fields else "properties"
     return None
 
 

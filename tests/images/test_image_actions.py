@@ -4,6 +4,7 @@ cloud, audited, refusing empty POSTs, htmx fragments and the no-JS paths."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -95,6 +96,8 @@ def test_read_only_attribute_shows_the_clouds_message(
     assert resp.status_code == 200
     body = resp.content.decode()
     assert "Attribute &#x27;checksum&#x27; is read-only." in body
+    # shown at the properties box it came from, not only at the top
+    assert re.search(r"checksum&#x27; is read-only.*?</ul>\s*<textarea", body, re.S)
     assert "HTTP 403" in body
     assert AuditEntry.objects.get(action="image.update").outcome == "failure"
     assert cloud_conn.image.get_image(image.id).checksum != "abc"
