@@ -271,3 +271,23 @@ def test_bulk_tag_and_delete_report_each_image(
     assert cloud_conn.image.get_image(b.id).is_protected
     assert AuditEntry.objects.filter(action="image.delete", target_id=a.id).count() == 1
     assert AuditEntry.objects.filter(action="image.tag.add").count() == 2
+
+
+def test_lists_vary_on_htmx(operator_client, owner_project):
+    for path in ("/p/owner/images/", "/p/owner/images/cloud/"):
+        resp = operator_client.get(path, headers={"HX-Request": "true"})
+        assert "HX-Request" in resp["Vary"], path
+
+
+def test_a_failing_cloud_is_a_banner_not_a_500(operator_client, owner_project, localcloud):
+    operator_client.get("/p/owner/images/")
+    localcloud.set_faults(error_status=500, error_count=1, path_prefix="/image/v2/images")
+    try:
+        resp = operator_client.get("/p/owner/images/", {"scope": "all"})
+    finally:
+        localcloud.clear_faults()
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert 'class="message error" role="alert"' in body
+    assert "HTTP 500" in body
+    assert 'class="tabs"' in body  # the page and its controls are still there
