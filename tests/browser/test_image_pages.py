@@ -148,9 +148,10 @@ def test_delete_with_the_confirmation(page, live_server, login, owner_project, o
     page.get_by_role("button", name="Delete…").click()
     dialog.get_by_role("button", name="Delete image").click()
     expect(page).to_have_url(f"{live_server.url}/p/owner/images/")
-    expect(page.get_by_role("status").filter(has_text="Deleted image")).to_contain_text(
-        "browser-one"
-    )
+    toast = page.get_by_role("status").filter(has_text="Deleted image")
+    expect(toast).to_contain_text("browser-one")
+    toast.get_by_role("button", name="Dismiss this message").click()
+    expect(toast).to_have_count(0)
 
 
 def test_bulk_delete_asks_once_and_reports_each_image(
