@@ -115,6 +115,20 @@ def test_add_and_remove_a_tag_inline(page, live_server, login, owner_project, on
     expect(chips).to_have_count(0)
     assert page.evaluate("window.notReloaded") is True
 
+    # the same chips in the list, with the add form folded behind "+ tag"
+    page.goto(f"{live_server.url}/p/owner/images/?name=browser-one")
+    page.evaluate("window.notReloaded = true")
+    row = page.locator(f"#row-{one_image.id}")
+    row.get_by_text("+ tag").click()
+    row.get_by_label("New tag for browser-one").fill("from-list")
+    row.get_by_role("button", name="Add", exact=True).click()
+    expect(row.locator(".chip")).to_have_count(1)
+    expect(row.locator(".chip")).to_contain_text("from-list")
+    expect(row.get_by_text("+ tag")).to_be_visible()  # folded again
+    row.get_by_role("button", name="Remove tag from-list").click()
+    expect(row.locator(".chip")).to_have_count(0)
+    assert page.evaluate("window.notReloaded") is True
+
 
 def test_find_by_prefix_and_by_pasted_id(page, live_server, login, owner_project, one_image):
     login("viewer")
