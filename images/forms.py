@@ -205,7 +205,7 @@ IMAGE_TYPE_CHOICES = [
 ]
 PLATFORM_CHOICES = [("", "any platform")] + [
     (p, p)
-    for p in ("Windows", "Ubuntu", "RedHat", "SUSE", "CentOS", "Debian", "OpenSUSE", "Fedora")
+    for p in ("Windows", "Ubuntu", "Red Hat", "SUSE", "CentOS", "Debian", "OpenSUSE", "Fedora")
     + ("EulerOS", "CoreOS", "Oracle Linux", "Other")
 ]
 IMS_SORT_KEYS = ("name", "status", "disk_format", "size", "created_at")

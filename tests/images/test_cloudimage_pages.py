@@ -108,3 +108,9 @@ def test_ims_refusal_is_a_form_error(operator_client, owner_project, make_image)
 def test_viewer_may_not_edit(viewer_client, owner_project):
     resp = viewer_client.get("/p/owner/images/cloud/8ec93389-e81c-5380-b6d6-d879652b7b6a/edit/")
     assert resp.status_code == 403
+
+
+def test_the_platform_choices_use_the_ims_spelling():
+    from images.forms import PLATFORM_CHOICES
+
+    assert ("Red Hat", "Red Hat") in PLATFORM_CHOICES  # ims.md §1.1: "Red Hat", not "RedHat"
