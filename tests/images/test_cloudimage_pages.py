@@ -110,7 +110,10 @@ def test_viewer_may_not_edit(viewer_client, owner_project):
     assert resp.status_code == 403
 
 
-def test_the_platform_choices_use_the_ims_spelling():
-    from images.forms import PLATFORM_CHOICES
-
-    assert ("Red Hat", "Red Hat") in PLATFORM_CHOICES  # ims.md §1.1: "Red Hat", not "RedHat"
+def test_the_red_hat_platform_filter_finds_a_rhel_image(operator_client, owner_project, make_image):
+    rhel = make_image(name="rhel-9", os_distro="rhel")
+    resp = operator_client.get("/p/owner/images/cloud/", {"platform": "Red Hat"})
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert "Invalid filter" not in body
+    assert rhel.id in body  # IMS spells it "Red Hat" (ims.md §1.1), not "RedHat"
