@@ -236,3 +236,18 @@ def test_a_queued_row_refreshes_itself_until_active(
         expect(row).not_to_have_attribute("hx-trigger", "every 3s")
     finally:
         conn.image.delete_image(image.id)
+
+
+def test_a_filter_change_keeps_the_chosen_order(
+    page, live_server, login, owner_project, sixty_images
+):
+    login("viewer")
+    page.goto(f"{live_server.url}/p/owner/images/?tag={BATCH}")
+    rows = page.locator("#image-rows tbody tr")
+    page.get_by_role("link", name="Name").click()
+    page.get_by_role("link", name="Name").click()  # descending
+    expect(rows.first).to_contain_text(f"{BATCH}-59")
+    page.get_by_label("Per page").select_option("50")  # a filter change, sent by htmx
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text(f"{BATCH}-59")
+    expect(page).to_have_url(re.compile(r"sort_key=name&sort_dir=desc"))
