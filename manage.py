@@ -4,6 +4,9 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imsportal.settings")
+    from imsportal.prepare import prepare
+
+    prepare()  # the data folders and the generated key; the settings only read them
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

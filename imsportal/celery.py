@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from imsportal.health.heartbeat import HeartbeatStep
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imsportal.settings")
 
 app = Celery("imsportal")
@@ -19,5 +21,7 @@ app.conf.update(
     result_expires=3600,
 )
 
+# Each worker records a heartbeat in the portal's database for /healthz.
+app.steps["worker"].add(HeartbeatStep)
 
 app.autodiscover_tasks()

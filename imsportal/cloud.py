@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 
 import requests
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 
 from imsportal.cloudapi import Connection
@@ -61,3 +62,9 @@ def reset() -> None:
     """Forget every cached connection (tests)."""
     with _lock:
         _cache.clear()
+
+
+# Tests change the timeouts with override_settings; every cached client has the old ones.
+setting_changed.connect(
+    lambda setting, **kw: reset() if setting == "CLOUD_HTTP" else None, weak=False
+)

@@ -2,7 +2,8 @@
 
 Migrates both databases, seeds the local cloud, creates the first operator account
 (printing its password once), then runs the local cloud, a Celery worker and the web
-server until Ctrl-C, which stops all three.
+server until Ctrl-C, which stops all three. A child that crashes is restarted after a
+growing pause (imsportal/supervisor.py); one that keeps crashing stops the run.
 """
 
 import os
@@ -12,6 +13,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from imsportal.supervisor import Supervisor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -51,6 +54,9 @@ def main() -> int:
         os.environ.get("CLOUD_AUTH_URL") or os.environ.get("CLOUD_IMAGE_ENDPOINT")
     )
 
+    from imsportal.prepare import prepare
+
+    prepare()  # folders 0700, data files 0600, the generated key; settings only read them
     print("• Preparing the portal database", flush=True)
     _run("manage.py", "migrate", "--noinput", "-v", "0")
     _run("manage.py", "sync_cloud_project")
@@ -61,29 +67,19 @@ def main() -> int:
         else [os.environ.get("CLOUD_PROJECT_SLUG", "default")]
     )
     project_args = [arg for slug in slugs for arg in ("--project", slug)]
+    # ADMIN_PASSWORD_FILE chooses the first admin's password, so that it is never printed
+    # (into a terminal log or a CI transcript); otherwise one is generated and shown once.
+    password_file = os.environ.get("ADMIN_PASSWORD_FILE")
+    password_args = ["--password-file", password_file] if password_file else []
     _run(
         "manage.py", "create_user", "admin", "--superuser", "--if-missing",
-        *project_args, "--role", "operator", "--role", "approver",
+        *project_args, "--role", "operator", "--role", "approver", *password_args,
     )  # fmt: skip
 
-    procs: list[tuple[str, subprocess.Popen]] = []
+    supervisor = Supervisor(BASE_DIR, _env())
+    start = supervisor.start
 
-    def start(name: str, *args: str) -> subprocess.Popen:
-        proc = subprocess.Popen([PY, *args], cwd=BASE_DIR, env=_env(), start_new_session=True)
-        procs.append((name, proc))
-        return proc
-
-    def stop_all(*_):
-        for _name, proc in reversed(procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for _name, proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-    signal.signal(signal.SIGTERM, lambda *a: (stop_all(), sys.exit(0)))
+    signal.signal(signal.SIGTERM, lambda *a: (supervisor.stop_all(), sys.exit(0)))
     try:
         if embedded_cloud:
             print(f"• Starting the local cloud on http://{cloud_host}:{cloud_port}", flush=True)
@@ -107,24 +103,7 @@ def main() -> int:
             "--without-mingle",
         )
         print("• Starting the web server", flush=True)
-        web = start(
-            "web",
-            "-m",
-            "gunicorn",
-            "imsportal.wsgi",
-            "--bind",
-            f"{web_host}:{web_port}",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "8",
-            "--workers",
-            "1",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        )
+        web = start("web server", *web_server_args(web_host, web_port))
         if not wait_for_port(web_host, web_port, 60, web):
             print("The web server did not start; see the messages above.", file=sys.stderr)
             return 1
@@ -132,19 +111,35 @@ def main() -> int:
             f"\nIMS Portal is running at http://{web_host}:{web_port}/  (Ctrl-C stops it)\n",
             flush=True,
         )
-        while True:
-            for name, proc in procs:
-                if proc.poll() is not None:
-                    print(
-                        f"The {name} exited with code {proc.returncode}; stopping.", file=sys.stderr
-                    )
-                    return 1
-            time.sleep(1)
+        # A crashed child is restarted after a pause; only one that keeps crashing ends the run.
+        return supervisor.watch()
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
         return 0
     finally:
-        stop_all()
+        supervisor.stop_all()
+
+
+def web_server_args(host: str, port: int) -> list[str]:
+    """gunicorn for the portal: threads with headroom, and a read timeout per connection
+    (imsportal/webserver.py) so clients that never finish their headers cannot block it."""
+    return [
+        "-m",
+        "gunicorn",
+        "imsportal.wsgi",
+        "--bind",
+        f"{host}:{port}",
+        "--worker-class",
+        "imsportal.webserver.ReadTimeoutThreadWorker",
+        "--threads",
+        "16",
+        "--workers",
+        "1",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
 
 
 if __name__ == "__main__":

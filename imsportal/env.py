@@ -70,11 +70,21 @@ def envsecret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
+def envchoice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
     value = os.environ.get(name, "").strip() or default
+    if upper:
+        value = value.upper()
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def read_secret_file(path: Path) -> str | None:
+    """The secret stored at ``path``, or None when there is no such file."""
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def persistent_secret(path: Path, fernet: bool = False) -> str:

@@ -4,9 +4,12 @@ The defaults run everything on one machine with no servers to install: SQLite, C
 filesystem broker and the embedded local cloud. Production switches each part by variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from imsportal.env import (
@@ -16,29 +19,74 @@ from imsportal.env import (
     envint,
     envsecret,
     envstr,
-    persistent_secret,
+    read_secret_file,
 )
+from imsportal.prepare import layout
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(envstr("IMSPORTAL_DATA_DIR") or BASE_DIR / "var").resolve()
+# Where each data file lives; the start commands create them (imsportal.prepare), this only reads.
+PATHS = layout()
+DATA_DIR = PATHS.data_dir
 
 DEBUG = envbool("DEBUG", False)
-SECRET_KEY = envsecret("SECRET_KEY") or persistent_secret(DATA_DIR / "secret_key")
+
+
+def _key(name: str, generated: Path | None) -> str:
+    """A key every host of one portal must share: from ``name`` (or ``name_FILE``); on the
+    embedded defaults (one host) from the file ``imsportal.prepare`` generated instead."""
+    value = envsecret(name)
+    if value:
+        return value
+    if generated is None:
+        # Several hosts (or processes on a shared database) must use one key.
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) is required with DATABASE_URL")
+    value = read_secret_file(generated) or ""
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set and {generated} does not exist yet: set {name} (or "
+            f"{name}_FILE), or run `make run` or any `manage.py` command, which generate it"
+        )
+    return value
+
+
+SECRET_KEY = _key("SECRET_KEY", PATHS.secret_key_file)
 # Fernet keys that encrypt the cloud projects' secrets, newest first (see projects/crypto.py).
 ENCRYPTION_KEYS = [
-    k.strip()
-    for k in (
-        envsecret("ENCRYPTION_KEYS") or persistent_secret(DATA_DIR / "encryption_key", fernet=True)
-    ).split(",")
-    if k.strip()
+    k.strip() for k in _key("ENCRYPTION_KEYS", PATHS.encryption_key_file).split(",") if k.strip()
 ]
+try:
+    [Fernet(key) for key in ENCRYPTION_KEYS]
+except ValueError:
+    raise ImproperlyConfigured(
+        "ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded bytes each), "
+        "comma-separated"
+    ) from None
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 SECURE_COOKIES = envbool("SECURE_COOKIES", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto (only if it always sets it).
+if envbool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS once the portal is served over HTTPS only (which SECURE_COOKIES says it is).
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if SECURE_COOKIES else 0, minimum=0)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): only this origin's files; no inline script or style,
+# no eval (htmx is told so in base.html's htmx-config), no framing, forms post here only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -50,25 +98,32 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
+    "axes",
     "template_partials",
     "imsportal.accounts",
     "imsportal.projects",
     "imsportal.audit",
+    "imsportal.health",
     "images",
     "jobs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "imsportal.middleware.HtmxLoginRequiredMiddleware",  # Django's, plus HX-Redirect for htmx
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx, read by the login middleware too
+    "imsportal.middleware.CloudBudgetMiddleware",
+    "imsportal.middleware.PrivatePagesMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "imsportal.urls"
@@ -109,7 +164,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "portal.sqlite3",
+            "NAME": PATHS.sqlite_file,
             # A file, not :memory:, so that a Celery worker process in the tests sees it too.
             "TEST": {"NAME": DATA_DIR / "test-portal.sqlite3"},
             "OPTIONS": dict(_SQLITE_OPTIONS),
@@ -119,12 +174,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ----------------------------------------------------------------------------------
 LOGIN_URL = "login"
+# Login throttling (django-axes, https://django-axes.readthedocs.io/): after
+# LOGIN_FAILURE_LIMIT failures for one user name (existing or not) or from one client
+# address, logins there are refused for LOGIN_LOCKOUT_MINUTES; /admin/login/ included.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "imsportal.accounts.lockout.client_ip"
+# Reverse proxies in front of the portal that append to X-Forwarded-For (0: none).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -134,16 +205,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(envstr("STATIC_ROOT") or DATA_DIR / "staticfiles")
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = PATHS.static_root
 WHITENOISE_USE_FINDERS = True  # serve straight from the apps and static/ without collectstatic
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for _sub in ("queue", "processed", "control"):
-        (CELERY_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
@@ -152,14 +220,12 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND") or (
-    "file://" + str(DATA_DIR / "celery-results")
-    if CELERY_BROKER_URL.startswith("filesystem")
+    "file://" + str(PATHS.results_dir)
+    if PATHS.results_dir
     else CELERY_BROKER_URL
     if CELERY_BROKER_URL.startswith("redis")
     else "rpc://"
 )
-if CELERY_RESULT_BACKEND.startswith("file://"):
-    Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 3300, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
@@ -180,7 +246,11 @@ CLOUD_HTTP = {
     "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
     "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
     "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+    "max_response_bytes": envint("CLOUD_MAX_RESPONSE_BYTES", 16 * 1024 * 1024, minimum=65536),
 }
+# Seconds all the cloud calls of one page may take in all, retries included
+# (imsportal.middleware.CloudBudgetMiddleware). Tasks have no such bound.
+CLOUD_REQUEST_BUDGET = envfloat("CLOUD_REQUEST_BUDGET", 10.0, minimum=0.1)
 
 # The cloud project that `manage.py sync_cloud_project` creates or updates from CLOUD_*
 # (idempotent; `make run` runs it). Without CLOUD_AUTH_URL, `make run` registers the local
@@ -249,7 +319,8 @@ UPLOAD_CLOUD_MAX_RATE = envint("UPLOAD_CLOUD_MAX_RATE", 0, minimum=0)
 # The portal's public base URL (as browsers reach it, through the reverse proxy): /healthz
 # then checks that uploads stream through unbuffered. Empty: no such check.
 UPLOAD_PROBE_URL = envstr("UPLOAD_PROBE_URL")
-UPLOAD_PROBE_WAIT = envfloat("UPLOAD_PROBE_WAIT", 3.0, minimum=0.1)
+# Keep it below HEALTH_TIMEOUT: the probe waits this long for the portal to see its first bytes.
+UPLOAD_PROBE_WAIT = envfloat("UPLOAD_PROBE_WAIT", 0.4, minimum=0.05)
 # Each worker removes expired uploads and re-sends abandoned jobs this often (0: never; then
 # run `manage.py cleanup_uploads` from cron).
 JOBS_SWEEP_SECONDS = envint("JOBS_SWEEP_SECONDS", 300, minimum=0)
@@ -264,9 +335,26 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "filters": {"client_errors": {"()": "imsportal.logfilters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors"],
+        }
+    },
+    "root": {
+        "handlers": ["console"],
+        "level": envchoice(
+            "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True
+        ),
+    },
+    # urllib3: a line per retry is the client's job; axes.apps: its banner at every start.
+    "loggers": {"urllib3": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }
 
-HEALTH_WORKER_TIMEOUT = envfloat("HEALTH_WORKER_TIMEOUT", 2.0, minimum=0.1)
+# --- Health --------------------------------------------------------------------------------
+# /healthz answers within this many seconds, whatever the parts do.
+HEALTH_TIMEOUT = envfloat("HEALTH_TIMEOUT", 0.8, minimum=0.1)
+# Workers record a heartbeat this often; /healthz calls a worker dead after three missed.
+WORKER_HEARTBEAT_SECONDS = envfloat("WORKER_HEARTBEAT_SECONDS", 5.0, minimum=0.5)

@@ -73,7 +73,7 @@ class LocalCloud:
         return out.stdout
 
     def faults(self) -> dict:
-        """The faults the server injects now (see imsportal/localcloud/views/faults.py)."""
+        """The faults the server injects now (see imsportal/localcloud/faults.py)."""
         resp = requests.get(self._faults_url, headers=self._admin_headers, timeout=10)
         resp.raise_for_status()
         return resp.json()

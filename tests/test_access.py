@@ -11,6 +11,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from jobs.models import Job
 
 PUBLIC = {"login", "logout", "healthz", "upload_probe"}
+# A seeded local-cloud image (seed.py: uuid5 of "image:cirros-0.6.2"), so that an allowed
+# request to an image page is not a 404. Empty POSTs must leave it unchanged.
+SEEDED_IMAGE_ID = "8ec93389-e81c-5380-b6d6-d879652b7b6a"
 SAMPLES = {"int": "1", "str": "x", "slug": "x", "uuid": str(uuid.uuid4()), "path": "x"}
 
 
@@ -32,6 +35,15 @@ def sample_path(route: str, **values: str) -> str:
     path = re.sub(r"<(?:(\w+):)?(\w+)>", fill, route)
     return "/" + path.lstrip("^").rstrip("$")
 
+
+# Sharing (issue 10): real ids, so an allowed request reaches the cloud and is not a 404: a
+# seeded shared image of owner-project and partner-project's id (the local cloud's seed
+# derives both from this namespace; see imsportal/localcloud/management/commands/seed.py).
+SEED_NAMESPACE = uuid.UUID("6b0e5c8e-3f7c-4c41-9a57-5e2d3f8c2a10")
+SHARING_SAMPLES = {
+    "image_id": str(uuid.uuid5(SEED_NAMESPACE, "image:cirros-0.6.2")),
+    "member_id": uuid.uuid5(SEED_NAMESPACE, "partner-project").hex,
+}
 
 ROUTES = [(p.name, r, p) for p, r in walk(get_resolver().url_patterns)]
 PORTAL_URLS = [(name, sample_path(r)) for name, r, _ in ROUTES]
@@ -74,11 +86,32 @@ def required_role(pattern) -> str:
 
 
 def allowed_methods(pattern) -> list[str]:
+    """The methods a view takes, read from its project_view or require_http_methods closure."""
     for cell in pattern.callback.__closure__ or ():
         value = cell.cell_contents
-        if isinstance(value, list) and value and all(m.isupper() for m in value):
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(m, str) and m.isupper() for m in value)
+        ):
             return value
     raise AssertionError(f"{pattern.name} has no method list")
+
+
+def page_paths(**values: str) -> list[tuple[str, str]]:
+    """(name, path) of every logged-in page that answers GET, with real URL values."""
+    values.setdefault("image_id", SEEDED_IMAGE_ID)
+    pages = []
+    for name, route, pattern in ROUTES:
+        if name in PUBLIC or name == "home":
+            continue
+        try:
+            methods = allowed_methods(pattern)
+        except AssertionError:
+            methods = ["GET"]
+        if "GET" in methods:
+            pages.append((name, sample_path(route, **values)))
+    return pages
 
 
 ROLE_SETS = {
@@ -109,7 +142,7 @@ def test_role_matrix(
     user = make_user("u", ROLE_SETS[roles])
     client.force_login(user)
     slug = "owner" if where == "own" else "partner"
-    path = sample_path(route, project_slug=slug, pk=str(owner_job.pk))
+    path = sample_path(route, project_slug=slug, pk=str(owner_job.pk), **SHARING_SAMPLES)
     if method == "POST":
         resp = client.post(path)
     else:

@@ -16,8 +16,9 @@ from tests.localcloud_server import free_port
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def start(data_dir: Path, web_port: int, cloud_port: int) -> subprocess.Popen:
+def start(data_dir: Path, web_port: int, cloud_port: int, **extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUD_", "DATABASE_URL"))}
+    env.update(extra)
     env.update(
         IMSPORTAL_DATA_DIR=str(data_dir),
         PORTAL_PORT=str(web_port),
@@ -66,9 +67,28 @@ def alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-def run_once(data_dir: Path) -> str:
+def admin_sees_both_demo_projects(base: str, password: str) -> None:
+    """The first admin is operator and approver in owner-project and partner-project."""
+    session = requests.Session()
+    session.get(f"{base}/login/", timeout=10)
+    resp = session.post(
+        f"{base}/login/",
+        data={"username": "admin", "password": password},
+        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base}/login/"},
+        timeout=30,
+    )
+    assert resp.url == f"{base}/p/owner/images/", resp.url
+    switcher = resp.text.split('<details class="switcher">')[1].split("</details>")[0]
+    assert 'href="/p/owner/images/"' in switcher
+    assert 'href="/p/partner/images/"' in switcher
+    partner = session.get(f"{base}/p/partner/images/shared/", timeout=30)
+    assert partner.status_code == 200
+    assert 'role="alert"' not in partner.text  # the partner's credentials work
+
+
+def run_once(data_dir: Path, password: str | None = None, **extra: str) -> str:
     web, cloud = free_port(), free_port()
-    proc = start(data_dir, web, cloud)
+    proc = start(data_dir, web, cloud, **extra)
     try:
         out = read_until(proc, r"IMS Portal is running at http://127\.0\.0\.1:\d+/")
         children = children_of(proc.pid)
@@ -82,6 +102,9 @@ def run_once(data_dir: Path) -> str:
         assert health["ok"], health
         login = requests.get(f"http://127.0.0.1:{web}/login/", timeout=10)
         assert login.status_code == 200
+        if password is None:
+            password = re.search(r"password:\s+(\S+)", out).group(1)
+        admin_sees_both_demo_projects(f"http://127.0.0.1:{web}", password)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         time.sleep(0.5)
@@ -98,7 +121,55 @@ def test_run_twice(tmp_path):
     password = re.search(r"password:\s+(\S+)", first).group(1)
     assert "12 new demo images" in first
 
-    second = run_once(tmp_path)
+    second = run_once(tmp_path, password)
     assert "exists already" in second
     assert password not in second
     assert "0 new demo images" in second
+
+
+def test_the_admin_password_from_a_file_is_never_printed(tmp_path):
+    secret = tmp_path / "admin-password"
+    secret.write_text("Chosen-Admin-Pass-42\n")
+    out = run_once(tmp_path / "data", "Chosen-Admin-Pass-42", ADMIN_PASSWORD_FILE=str(secret))
+    assert "Created 'admin'" in out
+    assert "Chosen-Admin-Pass-42" not in out
+    assert "password:" not in out
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_a_killed_child_is_restarted(tmp_path):
+    """SIGKILL the worker, then the web server: each comes back, the console says so, and
+    Ctrl-C still stops everything."""
+    web, cloud = free_port(), free_port()
+    proc = start(tmp_path, web, cloud)
+    try:
+        read_until(proc, r"IMS Portal is running at")
+        for name, marker in (("worker", "celery"), ("web server", "gunicorn")):
+            (victim,) = [p for p in children_of(proc.pid) if marker in cmdline(p)]
+            os.kill(victim, signal.SIGKILL)
+            read_until(proc, rf"The {name} exited with code -9; restarting it in 1 s", 30)
+            read_until(proc, rf"Restarted the {name}", 30)
+            (successor,) = [p for p in children_of(proc.pid) if marker in cmdline(p)]
+            assert successor != victim
+        assert proc.poll() is None
+        deadline, health = time.monotonic() + 60, {}
+        while True:  # the restarted web server answers, and sees the restarted worker
+            try:
+                health = requests.get(f"http://127.0.0.1:{web}/healthz", timeout=5).json()
+                if health["ok"]:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, health
+            time.sleep(1)
+        children = children_of(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        time.sleep(0.5)
+        assert [pid for pid in children if alive(pid)] == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -30,11 +30,14 @@ def test_htmx_request_renders_only_the_rows(operator_client, owner_project):
 def test_unreachable_cloud_is_a_readable_message_not_a_500(operator_client, owner_project):
     from tests.localcloud_server import free_port
 
-    owner_project.auth_url = f"http://127.0.0.1:{free_port()}/identity/v3"
+    port = free_port()
+    owner_project.auth_url = f"http://127.0.0.1:{port}/identity/v3"
     owner_project.save()
     resp = operator_client.get("/p/owner/images/")
     assert resp.status_code == 200
-    assert "Cannot reach the identity service" in resp.content.decode()
+    body = resp.content.decode()
+    assert "Cannot reach the identity service: connection refused" in body
+    assert f":{port}" not in body  # no internal address in what users see
 
 
 def test_wrong_password_shows_the_cloud_message(operator_client, owner_project):
@@ -72,3 +75,21 @@ def test_one_api_call_per_page_render(operator_client, owner_project, monkeypatc
     assert resp.status_code == 200
     assert len(calls) == 1, calls
     assert "/image/v2/images?" in calls[0]
+
+
+@pytest.mark.parametrize("url", ["/p/owner/images/", "/p/owner/images/cloud/"])
+def test_a_history_restore_request_gets_the_whole_page(operator_client, owner_project, url):
+    """Back after filtering: htmx asks again with HX-History-Restore-Request when its
+    history cache missed, and swaps the answer in as the whole page."""
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    resp = operator_client.get(url, {"name": "cirros-0.6.2"}, headers=headers)
+    body = resp.content.decode()
+    assert "<html" in body
+    assert 'value="cirros-0.6.2"' in body  # the filter controls keep their values
+    assert "HX-Request" in resp["Vary"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}])
+def test_list_pages_vary_on_hx_request(operator_client, owner_project, headers):
+    resp = operator_client.get("/p/owner/images/", headers=headers)
+    assert "HX-Request" in resp["Vary"]

@@ -26,9 +26,15 @@ def database_url(settings_dict: dict) -> str:
 
 
 def start_worker(db_url: str, log_path: Path, extra_env: dict | None = None) -> subprocess.Popen:
+    from django.conf import settings
+
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="imsportal.settings", **(extra_env or {})
+        DATABASE_URL=db_url,
+        SECRET_KEY=settings.SECRET_KEY,  # required with DATABASE_URL; the portal's own key
+        DJANGO_SETTINGS_MODULE="imsportal.settings",
+        WORKER_HEARTBEAT_SECONDS="1",
+        **(extra_env or {}),
     )
     with open(log_path, "ab") as log:
         return subprocess.Popen(

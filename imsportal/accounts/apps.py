@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "imsportal.accounts"
     label = "accounts"
     verbose_name = "Accounts and roles"
+
+    def ready(self) -> None:
+        from imsportal.accounts import lockout  # noqa: F401 - connects its signal receiver

@@ -8,12 +8,14 @@ from imsportal.cloudapi.exceptions import (
     ChecksumMismatchError,
     ConflictError,
     ConnectionFailed,
+    DeadlineExceededError,
     DuplicateResourceError,
     EndpointNotFound,
     ForbiddenError,
     GoneError,
     NotFoundError,
     PayloadTooLargeError,
+    ResponseTooLargeError,
     ServerError,
     ServiceUnavailableError,
     TooManyRequestsError,
@@ -22,7 +24,8 @@ from imsportal.cloudapi.exceptions import (
     UnsupportedMediaTypeError,
     WaitTimeoutError,
 )
-from imsportal.cloudapi.resources import CloudImage, Image, Job, Member
+from imsportal.cloudapi.http import deadline
+from imsportal.cloudapi.resources import CloudImage, Image, ImsJob, Member, Server
 from imsportal.cloudapi.signing import AkSkAuth
 
 __all__ = [
@@ -34,16 +37,19 @@ __all__ = [
     "ConflictError",
     "Connection",
     "ConnectionFailed",
+    "DeadlineExceededError",
     "DuplicateResourceError",
     "EndpointNotFound",
     "ForbiddenError",
     "GoneError",
     "Image",
-    "Job",
+    "ImsJob",
     "Member",
     "NotFoundError",
     "PasswordAuth",
     "PayloadTooLargeError",
+    "ResponseTooLargeError",
+    "Server",
     "ServerError",
     "ServiceUnavailableError",
     "StaticTokenAuth",
@@ -52,4 +58,5 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "WaitTimeoutError",
+    "deadline",
 ]

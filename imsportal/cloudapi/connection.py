@@ -1,4 +1,5 @@
-"""``Connection``: the entry point, with ``conn.image`` (Glance v2) and ``conn.ims`` (IMS v2)."""
+"""``Connection``: the entry point, with ``conn.image`` (Glance v2), ``conn.ims`` (IMS v2) and
+``conn.compute`` (the project's servers)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import requests
 
 from imsportal.cloudapi import exceptions as exc
 from imsportal.cloudapi.auth import PasswordAuth, StaticTokenAuth
+from imsportal.cloudapi.compute import ComputeProxy
 from imsportal.cloudapi.http import HttpClient, new_session
 from imsportal.cloudapi.image import ImageProxy
 from imsportal.cloudapi.ims import ImsProxy
@@ -23,6 +25,8 @@ class Connection:
         **http_options: keywords for ``HttpClient``, which holds their defaults:
             ``connect_timeout``, ``read_timeout``: seconds (5 and 60); always applied.
             ``retries``: retries of transient failures on idempotent requests (3).
+            ``total_timeout``: seconds one call may take in all, retries and the login
+            included (None: no bound but an enclosing ``cloudapi.deadline()``).
             ``backoff``, ``max_backoff``, ``sleep``.
     """
 
@@ -31,6 +35,7 @@ class Connection:
         self.http = HttpClient(auth, session=session, **http_options)
         self.image = ImageProxy(self.http, lambda: auth.endpoint("image"))
         self.ims = ImsProxy(self.http, self._ims_endpoint, lambda: auth.project_id)
+        self.compute = ComputeProxy(self.http, lambda: auth.endpoint("compute"))
 
     def _ims_endpoint(self) -> str:
         # OTC's catalog has no "ims" entry: the image endpoint is the IMS host.
@@ -52,19 +57,30 @@ class Connection:
         ``username``, ``password``, ``project_id`` or ``project_name`` with
         ``project_domain_name``, ``region_name``, ``interface``), ``token`` (``token``,
         ``image_endpoint``, ``project_id``) or ``aksk`` (``ak``, ``sk``, ``project_id``,
-        ``image_endpoint``, ``ims_endpoint``). ``image_endpoint``/``ims_endpoint``
+        ``image_endpoint``, ``ims_endpoint``, ``compute_endpoint``). The endpoint keys
         override the catalog for password auth too.
         """
         session = session or new_session()
         # Keywords win over the dict; HttpClient holds the defaults of what neither gives.
         http_options = {
-            **{k: config[k] for k in ("connect_timeout", "read_timeout", "retries") if k in config},
+            **{
+                k: config[k]
+                for k in (
+                    "connect_timeout",
+                    "read_timeout",
+                    "retries",
+                    "total_timeout",
+                    "max_response_bytes",
+                )
+                if k in config
+            },
             **http_options,
         }
         # An empty "ims" falls back to the image endpoint in _ims_endpoint.
         endpoints = {
             "image": config.get("image_endpoint", ""),
             "ims": config.get("ims_endpoint", ""),
+            "compute": config.get("compute_endpoint", ""),
         }
         auth_type = config.get("auth_type", "password")
         auth: StaticTokenAuth | PasswordAuth | AkSkAuth

@@ -51,6 +51,14 @@ class ConnectionFailed(TransientError):
     """The cloud could not be reached, or the connection broke."""
 
 
+class DeadlineExceededError(ConnectionFailed):
+    """The cloud did not answer within the call's total time budget (all tries included)."""
+
+
+class ResponseTooLargeError(ApiError):
+    """The cloud answered with more than the client reads into memory (``max_response_bytes``)."""
+
+
 class BadRequestError(ApiError):
     pass
 

@@ -12,7 +12,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -41,6 +42,56 @@ _STATUS_ERRORS: dict[int, type[exc.ApiError]] = {
     504: exc.ServiceUnavailableError,
 }
 _TAGS = re.compile(r"<[^>]+>")
+
+# The monotonic time by which the cloud calls of the current context must be over: set by
+# ``deadline()`` (a whole page, a health check) and by ``HttpClient.request`` (one call,
+# all its tries), the earlier one winning. The Keystone login inside a call reads it too.
+_deadline: ContextVar[float | None] = ContextVar("cloudapi_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Bound every cloud call made inside the block to end within ``seconds`` from now.
+
+    Nested blocks keep the earlier deadline. The bound covers retries, backoff sleeps and
+    the Keystone login; a call that would run past it raises ``DeadlineExceededError``.
+    ``None`` leaves the current bound as it is. Contexts do not cross threads: a thread
+    started inside the block is not bound unless it opens its own block.
+    """
+    if seconds is None:
+        yield
+        return
+    until = time.monotonic() + seconds
+    current = _deadline.get()
+    token = _deadline.set(until if current is None else min(current, until))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left before the current deadline (may be negative), or None without one."""
+    until = _deadline.get()
+    return None if until is None else until - time.monotonic()
+
+
+def bounded_timeout(timeout: tuple[float, float]) -> tuple[float, float]:
+    """``(connect, read)`` seconds capped by what is left of the current deadline.
+
+    Raises:
+        DeadlineExceededError: nothing is left.
+    """
+    left = time_left()
+    if left is None:
+        return timeout
+    if left <= 0:
+        raise exc.DeadlineExceededError(_late_message())
+    return (min(timeout[0], left), min(timeout[1], left))
+
+
+def _late_message() -> str:
+    return "The cloud did not answer in time"
 
 
 def query_value(value: Any) -> Any:
@@ -182,9 +233,17 @@ class HttpClient:
         retries: int = 3,
         backoff: float = 0.5,
         max_backoff: float = 20.0,
+        total_timeout: float | None = None,
+        max_response_bytes: int = 16 * 1024 * 1024,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.auth = auth
+        # The largest answer read into memory (not a streamed download): a broken or hostile
+        # cloud must not be able to fill a portal process with one response.
+        self.max_response_bytes = max_response_bytes
+        # Seconds one request() may take in all, tries and sleeps included (None: unbounded
+        # but for the caller's ``deadline()``). Pages use a short one, uploads a long one.
+        self.total_timeout = total_timeout
         self.session = session or new_session()
         self.timeout = (connect_timeout, read_timeout)
         self.retries = retries
@@ -247,13 +306,44 @@ class HttpClient:
                 create is never sent twice.
             timeout: (connect, read) seconds for this call instead of the client's.
 
+        Each try's timeouts are capped by what is left of the total budget
+        (``total_timeout``, or an enclosing ``deadline()`` if earlier); no retry or sleep
+        starts past it.
+
         Returns:
             requests.Response: a 2xx response.
 
         Raises:
-            ApiError: a subclass matching the status (see ``raise_from_response``), or
-                ``ConnectionFailed`` when the cloud cannot be reached.
+            ApiError: a subclass matching the status (see ``raise_from_response``),
+                ``ConnectionFailed`` when the cloud cannot be reached, or
+                ``DeadlineExceededError`` when the budget ran out.
         """
+        with deadline(self.total_timeout) if self.total_timeout else nullcontext():
+            return self._request(
+                method,
+                url,
+                params=params,
+                json_body=json_body,
+                data=data,
+                headers=headers,
+                stream=stream,
+                retry=retry,
+                timeout=timeout,
+            )
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any,
+        json_body: Any,
+        data: Any,
+        headers: dict[str, str] | None,
+        stream: bool,
+        retry: bool | None,
+        timeout: tuple[float, float] | None,
+    ) -> requests.Response:
         method = method.upper()
         body = data
         hdrs = {"Accept": "application/json"}
@@ -273,18 +363,34 @@ class HttpClient:
             if "Content-Length" in hdrs and "Transfer-Encoding" in prepared.headers:
                 # requests marks every generator body chunked; the caller knows the size.
                 del prepared.headers["Transfer-Encoding"]
+            bounded_timeout(timeout or self.timeout)  # the login below must not start late
             prepared.headers.update(self.auth.headers_for(prepared))
             try:
-                resp = self.session.send(prepared, stream=stream, timeout=timeout or self.timeout)
+                # Always streamed from the socket: _read_capped reads what the caller did not
+                # ask to stream, up to max_response_bytes.
+                resp = self.session.send(
+                    prepared, stream=True, timeout=bounded_timeout(timeout or self.timeout)
+                )
             except requests.RequestException as e:
+                late = _out_of_time()
                 if may_retry and attempt < self.retries:
-                    attempt += 1
-                    delay = self._delay(attempt, None)
-                    log.info("retrying %s %s after %s in %.1fs", method, url, _reason(e), delay)
-                    self._sleep(delay)
-                    continue
+                    delay = self._delay(attempt + 1, None)
+                    if self._can_wait(delay):
+                        attempt += 1
+                        log.info("retrying %s %s after %s in %.1fs", method, url, _reason(e), delay)
+                        self._sleep(delay)
+                        continue
+                    late = True  # a retry was due, but the budget has no room for it
+                if late:
+                    raise exc.DeadlineExceededError(
+                        f"{_late_message()} ({_reason(e)}, {attempt + 1} tries)",
+                        method=method,
+                        url=url,
+                    ) from e
+                # Shown to users: no internal address (it is on e.url and in this log line).
+                log.warning("cannot reach %s %s: %s", method, url, e)
                 raise exc.ConnectionFailed(
-                    f"Cannot reach the cloud at {_host(url)}: {_reason(e)}", method=method, url=url
+                    f"Cannot reach the cloud: {_reason(e)}", method=method, url=url
                 ) from e
             if (
                 resp.status_code == 401
@@ -297,21 +403,64 @@ class HttpClient:
                 self.auth.invalidate()
                 reauthed = True
                 continue
-            if resp.status_code in RETRY_STATUSES and may_retry and attempt < self.retries:
+            if (
+                resp.status_code in RETRY_STATUSES
+                and may_retry
+                and attempt < self.retries
+                and self._can_wait(
+                    delay := self._delay(attempt + 1, resp.headers.get("Retry-After"))
+                )
+            ):
                 attempt += 1
-                delay = self._delay(attempt, resp.headers.get("Retry-After"))
                 log.info(
                     "retrying %s %s after HTTP %s in %.1fs", method, url, resp.status_code, delay
                 )
                 resp.close()
                 self._sleep(delay)
                 continue
+            if resp.status_code >= 300 or not stream:
+                self._read_capped(resp, method, url)
             if resp.status_code >= 300:
-                if stream:
-                    resp.content  # noqa: B018 - read the error body before closing
                 raise_from_response(resp)
             self._completed(method, url, resp)
             return resp
+
+    def _read_capped(self, resp: requests.Response, method: str, url: str) -> None:
+        """Read the body into ``resp`` (as requests would), refusing one larger than
+        ``max_response_bytes`` without holding more than that in memory."""
+        limit = self.max_response_bytes
+        declared = resp.headers.get("Content-Length", "")
+        too_large = declared.isdigit() and int(declared) > limit
+        body = bytearray()
+        if not too_large:
+            try:
+                for chunk in resp.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        too_large = True
+                        break
+            except requests.RequestException as e:
+                resp.close()
+                raise exc.ConnectionFailed(
+                    f"The cloud's answer broke off: {_reason(e)}", method=method, url=url
+                ) from e
+        if too_large:
+            resp.close()
+            raise exc.ResponseTooLargeError(
+                f"The cloud's answer is larger than {limit} bytes; not read",
+                status_code=resp.status_code,
+                request_id=request_id_of(resp),
+                method=method,
+                url=url,
+            )
+        resp._content = bytes(body)  # what resp.content returns from now on
+        resp._content_consumed = True
+
+    @staticmethod
+    def _can_wait(delay: float) -> bool:
+        """Whether a retry after ``delay`` seconds would still start before the deadline."""
+        left = time_left()
+        return left is None or delay < left
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based).
@@ -326,6 +475,12 @@ class HttpClient:
                 return min(max(seconds, 0.0), self.max_backoff)
         base = min(self.backoff * (2 ** (attempt - 1)), self.max_backoff)
         return random.uniform(base / 2, base)  # noqa: S311 - jitter, not crypto
+
+
+def _out_of_time() -> bool:
+    # A read timeout cut short by the budget is the budget's fault, not the cloud's setting.
+    left = time_left()
+    return left is not None and left <= 0.05
 
 
 def _retry_after_seconds(value: str) -> float | None:
@@ -349,12 +504,6 @@ def new_session() -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "imsportal-cloudapi/0.1"
     return session
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc or url
 
 
 def _reason(e: Exception) -> str:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from imsportal.cloudapi import exceptions as exc
 from imsportal.cloudapi.http import HttpClient, query_value
-from imsportal.cloudapi.resources import CloudImage, Job
+from imsportal.cloudapi.resources import CloudImage, ImsJob
 
 # IMS's own default page size for GET /v2/cloudimages.
 DEFAULT_PAGE_SIZE = 500
@@ -150,7 +150,7 @@ class ImsProxy:
             resp = self._http.request("PATCH", url, json_body=ops)
         return CloudImage.from_api(resp.json())
 
-    def create_cloudimage(self, **data: Any) -> Job:
+    def create_cloudimage(self, **data: Any) -> ImsJob:
         """Start creating a private image (``POST /v2/cloudimages/action``).
 
         The variant follows the fields: ``instance_id`` (from an ECS), ``data_images``
@@ -164,7 +164,7 @@ class ImsProxy:
                 ``min_disk``, ``os_version``, ``description``, ``tags``.
 
         Returns:
-            Job: with ``job_id`` set; poll it with ``get_job``.
+            ImsJob: with ``job_id`` set; poll it with ``get_job``.
 
         Raises:
             BadRequestError: invalid fields (``IMG.xxxx`` in ``e.code``).
@@ -174,9 +174,9 @@ class ImsProxy:
         resp = self._http.request(
             "POST", f"{self.root}/v2/cloudimages/action", json_body=data, retry=False
         )
-        return Job.from_api(resp.json())
+        return ImsJob.from_api(resp.json())
 
-    def get_job(self, job_id: str) -> Job:
+    def get_job(self, job_id: str) -> ImsJob:
         """Fetch an asynchronous job (``GET /v1/{project_id}/jobs/{job_id}``).
 
         The project is the one the token is scoped to (or the AK/SK project). Use
@@ -187,7 +187,7 @@ class ImsProxy:
             job_id: the id ``create_cloudimage`` returned.
 
         Returns:
-            Job: the job.
+            ImsJob: the job.
 
         Raises:
             NotFoundError: no such job.
@@ -198,9 +198,9 @@ class ImsProxy:
         if not project_id:
             raise exc.ApiError("get_job needs a project id (from the token or the config)")
         url = f"{self.root}/v1/{quote(project_id, safe='')}/jobs/{quote(job_id, safe='')}"
-        return Job.from_api(self._http.request("GET", url).json())
+        return ImsJob.from_api(self._http.request("GET", url).json())
 
-    def wait_for_job(self, job_id: str, *, timeout: float = 600, interval: float = 10) -> Job:
+    def wait_for_job(self, job_id: str, *, timeout: float = 600, interval: float = 10) -> ImsJob:
         """Poll a job until SUCCESS or FAIL (for scripts; Celery tasks poll by retrying).
 
         Args:
@@ -209,7 +209,7 @@ class ImsProxy:
             interval: seconds between polls.
 
         Returns:
-            Job: the finished job (check ``is_success``).
+            ImsJob: the finished job (check ``is_success``).
 
         Raises:
             WaitTimeoutError: not finished in time.

@@ -192,7 +192,7 @@ JOB_DONE = frozenset({"success", "fail"})
 
 
 @dataclass(frozen=True)
-class Job(Resource):
+class ImsJob(Resource):
     """An IMS asynchronous job (``GET /v1/{project_id}/jobs/{job_id}``).
 
     ``create_cloudimage`` returns one with only ``job_id`` set.
@@ -268,3 +268,44 @@ class Job(Resource):
         """``"IMG.xxxx: fail reason"`` for a failed job, else ``""``."""
         parts = [p for p in (self.error_code, self.fail_reason) if p]
         return ": ".join(parts)
+
+
+def _flavor_id(value: Any) -> str:
+    """Nova before 2.47 sends ``{"id": ...}``, later ``{"original_name": ...}``."""
+    if isinstance(value, dict):
+        return str(value.get("id") or value.get("original_name") or "")
+    return str(value or "")
+
+
+def _image_id(value: Any) -> str:
+    """``""`` for a server booted from a volume (every ECS server), else ``{"id": ...}``."""
+    return str(value.get("id") or "") if isinstance(value, dict) else ""
+
+
+@dataclass(frozen=True)
+class Server(Resource):
+    """A compute server (Nova's ``GET /servers/detail``). ECS keeps the source image's
+    facts in ``metadata`` (``image_name``, ``os_type``, ``os_bit``)."""
+
+    _renames: ClassVar[dict[str, str]] = {
+        "tenant_id": "project_id",
+        "flavor": "flavor_id",
+        "image": "image_id",
+        "created": "created_at",
+        "updated": "updated_at",
+    }
+    _datetimes: ClassVar[tuple[str, ...]] = ("created_at", "updated_at")
+    _converters: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "flavor_id": _flavor_id,
+        "image_id": _image_id,
+    }
+
+    id: str = ""
+    name: str = ""
+    status: str = ""
+    project_id: str | None = None
+    flavor_id: str = ""
+    image_id: str = ""
+    metadata: dict[str, str] = field(default_factory=dict, compare=False)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

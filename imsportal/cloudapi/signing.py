@@ -4,7 +4,8 @@ form, as huaweicloud-sdk-python-v3's core ``Signer``), as an auth plugin.
 The canonical request is::
 
     METHOD
-    /canonical/uri/            (each segment RFC 3986-encoded, always ending in "/")
+    /canonical/uri/            (decoded, split on "/", each segment RFC 3986-encoded,
+                                always ending in "/")
     canonical query            (sorted k=v, encoded, joined with "&")
     name:value lines           (one per signed header, lower-case, trimmed) + "\\n"
     signed;header;names
@@ -39,8 +40,10 @@ def _encode(value: str) -> str:
 
 
 def canonical_uri(path: str) -> str:
-    """Each path segment (decoded, then RFC 3986-encoded), always ending with "/"."""
-    uri = "/".join(_encode(unquote(segment)) for segment in (path or "/").split("/"))
+    """The path decoded, then split on "/", each segment RFC 3986-encoded, always ending
+    with "/". Decoding before splitting is what the SDK v3 ``Signer`` (and so the API
+    gateway) does: an encoded slash (``a%2Fb``) becomes a separator."""
+    uri = "/".join(_encode(segment) for segment in unquote(path or "/").split("/"))
     return uri if uri.endswith("/") else uri + "/"
 
 

@@ -141,7 +141,7 @@ def verify(request: HttpRequest, now: datetime | None = None) -> Verified:
     ``request.path`` is the full path (the image endpoint's ``/image`` prefix included),
     which is what a client signs when its endpoint URL carries that prefix.
     """
-    match = _AUTH_RE.match(request.headers.get("Authorization", "").strip())
+    match = _AUTH_RE.fullmatch(request.headers.get("Authorization", "").strip())
     if match is None:
         raise SignatureError("verify aksk signature fail: malformed Authorization header")
     # Canonical headers follow the order SignedHeaders gives (the signer sorts them).
@@ -149,6 +149,10 @@ def verify(request: HttpRequest, now: datetime | None = None) -> Verified:
     if any(name not in signed for name in REQUIRED_SIGNED):
         raise SignatureError("verify aksk signature fail: host and x-sdk-date must be signed")
     headers = {name.lower(): value for name, value in request.headers.items()}
+    if "x-project-id" in headers and "x-project-id" not in signed:
+        # Unsigned, the project could be swapped: one signature would serve every project
+        # the key's user has a role in.
+        raise SignatureError("verify aksk signature fail: X-Project-Id must be signed")
     missing = [name for name in signed if name not in headers]
     if missing:
         raise SignatureError(f"verify aksk signature fail: missing header {missing[0]}")

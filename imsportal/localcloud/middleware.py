@@ -1,4 +1,4 @@
-"""Request ids on every response (as Glance and Keystone send them), and injected faults."""
+"""Request ids on every response (as Glance, Keystone and IMS send them), and injected faults."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from collections.abc import Callable
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 
+from imsportal.localcloud.errors import glance_error, keystone_error
 from imsportal.localcloud.models import FaultConfig
-from imsportal.localcloud.views.errors import glance_error, keystone_error
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
@@ -72,4 +72,6 @@ class RequestIdMiddleware:
         request.request_id = sent or f"req-{uuid.uuid4()}"
         response = self.get_response(request)
         response["x-openstack-request-id"] = request.request_id
+        # Huawei's SDK reads only X-Request-Id (real IMS sends it).
+        response["X-Request-Id"] = request.request_id
         return response

@@ -6,7 +6,7 @@ settings): ``serve``, ``seed``, ``migrate``, ``localcloud_user``.
 
 from pathlib import Path
 
-from imsportal.env import envint, envstr, persistent_secret
+from imsportal.env import envfloat, envint, envstr, persistent_secret
 
 # The same default as the portal's LOCALCLOUD_DATA_DIR: inside the portal's data directory.
 _PORTAL_DATA_DIR = Path(
@@ -23,6 +23,8 @@ PUBLIC_URL = envstr("LOCALCLOUD_PUBLIC_URL", f"http://{HOST}:{PORT}").rstrip("/"
 REGION = envstr("LOCALCLOUD_REGION", "RegionOne")
 TOKEN_TTL = envint("LOCALCLOUD_TOKEN_TTL", 3600, minimum=1)
 MAX_IMAGE_SIZE = envint("LOCALCLOUD_MAX_IMAGE_SIZE", 8 * 1024**3, minimum=1)
+# Wall time of an IMS create job from submission to SUCCESS/FAIL; the first third is INIT.
+IMS_JOB_SECONDS = envfloat("LOCALCLOUD_IMS_JOB_SECONDS", 3.0)
 # Guards the /_admin/ endpoints (fault injection for tests); empty disables them.
 ADMIN_TOKEN = envstr("LOCALCLOUD_ADMIN_TOKEN")
 

@@ -1,32 +1,37 @@
-"""The local cloud's URLs: Keystone under /identity, Glance v2 and IMS under /image."""
+"""The local cloud's URLs.
 
-from django.urls import path, re_path
+Keystone lives under ``/identity``. Glance v2 and IMS are served at the root of the host, as
+real IMS serves them (``/v2/images``, ``/v2/cloudimages``, ``/v1/{project_id}/jobs/...``:
+Huawei's SDK keeps only the scheme and host of its endpoint), and the same routes again
+under ``/image``, the image endpoint in this cloud's catalog. The compute subset is under
+``/compute/v2.1`` (its catalog entry) and ``/v2.1``; Huawei ECS's list under ``/v1``.
+"""
 
-from imsportal.localcloud.views import (
-    faults,
-    glance,
-    glance_data,
-    glance_images,
-    glance_list,
-    glance_members,
-    glance_schemas,
-    identity,
-    ims,
-    ims_create,
-    ims_jobs,
-    ims_update,
-)
-from imsportal.localcloud.views.glance import glance_route
-from imsportal.localcloud.views.ims import ims_route
+from django.urls import include, path, re_path
 
-IMAGE = "image/v2/images/<str:image_id>"
+from imsportal.localcloud import faults
+from imsportal.localcloud.compute import views as compute
+from imsportal.localcloud.glance import data as glance_data
+from imsportal.localcloud.glance import images as glance_images
+from imsportal.localcloud.glance import listing as glance_list
+from imsportal.localcloud.glance import members as glance_members
+from imsportal.localcloud.glance import metadefs
+from imsportal.localcloud.glance import routing as glance
+from imsportal.localcloud.glance import schemas as glance_schemas
+from imsportal.localcloud.glance.routing import glance_route
+from imsportal.localcloud.identity import projects
+from imsportal.localcloud.identity import views as identity
+from imsportal.localcloud.ims import create as ims_create
+from imsportal.localcloud.ims import jobs as ims_jobs
+from imsportal.localcloud.ims import listing as ims_list
+from imsportal.localcloud.ims import update as ims_update
+from imsportal.localcloud.ims.routing import ims_route
+
+IMAGE = "v2/images/<str:image_id>"
 
 glance_urls = [
-    path("image/versions", glance.versions),
-    path(
-        "image/v2/images",
-        glance_route(GET=glance_list.list_images, POST=glance_images.create_image),
-    ),
+    path("versions", glance.versions),
+    path("v2/images", glance_route(GET=glance_list.list_images, POST=glance_images.create_image)),
     path(
         IMAGE,
         glance_route(
@@ -64,44 +69,89 @@ glance_urls = [
         ),
     ),
     re_path(
-        r"^image/v2/schemas/(?P<name>image|images|member|members)$",
+        r"^v2/schemas/(?P<name>image|images|member|members)$",
         glance_route(GET=glance_schemas.schema_view),
     ),
-    path("image/v2/info/stores", glance_route(GET=glance_schemas.info_stores)),
-    path("image/v2/info/import", glance_route(GET=glance_schemas.info_import)),
+    path("v2/info/stores", glance_route(GET=glance_schemas.info_stores)),
+    path("v2/info/import", glance_route(GET=glance_schemas.info_import)),
+    # Metadata definitions, read-only.
+    path("v2/metadefs/namespaces", glance_route(GET=metadefs.list_namespaces)),
+    path("v2/metadefs/namespaces/<str:namespace>", glance_route(GET=metadefs.show_namespace)),
+    path(
+        "v2/metadefs/namespaces/<str:namespace>/properties",
+        glance_route(GET=metadefs.list_properties),
+    ),
+    path(
+        "v2/metadefs/namespaces/<str:namespace>/properties/<str:name>",
+        glance_route(GET=metadefs.show_property),
+    ),
+    path(
+        "v2/metadefs/namespaces/<str:namespace>/objects",
+        glance_route(GET=metadefs.list_objects),
+    ),
+    path(
+        "v2/metadefs/namespaces/<str:namespace>/objects/<str:name>",
+        glance_route(GET=metadefs.show_object),
+    ),
+    path(
+        "v2/metadefs/namespaces/<str:namespace>/resource_types",
+        glance_route(GET=metadefs.list_namespace_resource_types),
+    ),
+    path("v2/metadefs/resource_types", glance_route(GET=metadefs.list_resource_types)),
+    re_path(
+        r"^v2/schemas/metadefs/(?P<name>namespaces?|objects?|propert(?:y|ies)|resource_types?)$",
+        glance_route(GET=metadefs.schema_view),
+    ),
 ]
 
 # IMS: reads need a role in the project; the methods in ``writes`` need member or admin.
 ims_urls = [
-    path("image/v2/cloudimages", ims_route(GET=ims.list_cloudimages)),
+    path("v2/cloudimages", ims_route(GET=ims_list.list_cloudimages)),
+    path("v2/cloudimages/action", ims_route(writes=("POST",), POST=ims_create.create_cloudimage)),
     path(
-        "image/v2/cloudimages/action",
-        ims_route(writes=("POST",), POST=ims_create.create_cloudimage),
-    ),
-    path(
-        "image/v2/cloudimages/<str:image_id>",
+        "v2/cloudimages/<str:image_id>",
         ims_route(writes=("PATCH",), PATCH=ims_update.update_cloudimage),
     ),
-    path("image/v1/<str:project_id>/jobs/<str:job_id>", ims_route(GET=ims_jobs.show_job)),
+    path("v1/<str:project_id>/jobs/<str:job_id>", ims_route(GET=ims_jobs.show_job)),
 ]
 
-# Last: every other /image path. Routes for /image added elsewhere go above these.
-fallback_urls = [
-    re_path(r"^image/v2(?:/.*)?$", glance.not_found),
-    # Any other first segment under /image gets the versions document (300), as Glance.
-    re_path(r"^image(?:/.*)?$", glance.root),
+image_urls = [
+    *ims_urls,
+    *glance_urls,
+    # Last: every other v2 path is Glance's 404.
+    re_path(r"^v2(?:/.*)?$", glance.not_found),
+]
+
+compute_urls = [
+    path("", compute.version),
+    path("servers", compute.list_servers),
+    path("servers/detail", compute.list_servers_detail),
+    path("servers/<str:server_id>", compute.show_server),
+]
+
+identity_urls = [
+    path("v3", identity.version),
+    path("v3/", identity.version),
+    path("v3/auth/tokens", identity.tokens),
+    path("v3/auth/projects", identity.auth_projects),
+    path("v3/auth/catalog", identity.auth_catalog),
+    path("v3/projects", projects.list_projects),
+    path("v3/projects/<str:project_id>", projects.show_project),
+    path("v3/users/<str:user_id>/projects", projects.list_user_projects),
+    path("", identity.versions),
+    # Last: anything else under /identity is Keystone's JSON 404, never an HTML page.
+    re_path(r"^.*$", identity.not_found),
 ]
 
 urlpatterns = [
-    path("identity/v3", identity.version),
-    path("identity/v3/", identity.version),
-    path("identity/v3/auth/tokens", identity.tokens),
-    path("identity/v3/auth/projects", identity.auth_projects),
-    path("identity/v3/auth/catalog", identity.auth_catalog),
-    path("identity", identity.versions),
-    path("identity/", identity.versions),
-    *ims_urls,
-    *glance_urls,
+    re_path(r"^identity(?:/|$)", include(identity_urls)),
     path("_admin/faults", faults.faults),
-    *fallback_urls,
+    path("image/", include(image_urls)),
+    path("compute/v2.1", compute.version),
+    path("compute/v2.1/", include(compute_urls)),
+    path("v2.1/", include(compute_urls)),
+    path("v1/<str:project_id>/cloudservers/detail", compute.list_cloudservers),
+    *image_urls,
+    # Any other path gets Glance's versions document (300), as Glance answers at its root.
+    re_path(r"^.*$", glance.root),
 ]

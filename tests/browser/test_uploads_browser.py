@@ -54,7 +54,7 @@ def test_upload_reload_resume_and_done(
     throttle_uploads(page, 8 * MB)
     page.goto(f"{live_server.url}/p/owner/images/upload/")
     page.get_by_label("Image file").set_input_files(str(path))
-    page.get_by_label("Name").fill("wt11-browser-upload")
+    page.get_by_label("Name", exact=True).fill("wt11-browser-upload")
     page.get_by_role("button", name="Upload").click()
 
     bar = page.locator("#upload-bar")
@@ -102,7 +102,7 @@ def test_create_from_a_bucket_file_and_follow_the_job(
     login("operator", "creator")
     page.goto(f"{live_server.url}/p/owner/images/create/")
     page.get_by_label("From an object-storage file").check()
-    page.get_by_label("Name").fill("wt11-browser-ims")
+    page.get_by_label("Name", exact=True).fill("wt11-browser-ims")
     page.get_by_label("File (bucket:object)").fill("owner-images:cirros-mini.qcow2")
     page.get_by_label("Min disk (GB)").fill("1")
     page.get_by_role("button", name="Create image").click()
@@ -123,7 +123,7 @@ def test_pause_resume_cancel_and_a_format_mismatch(page, live_server, login, set
     throttle_uploads(page, 2 * MB)
     page.goto(f"{live_server.url}/p/owner/images/upload/")
     page.get_by_label("Image file").set_input_files(str(path))
-    page.get_by_label("Name").fill("wt11-paused")
+    page.get_by_label("Name", exact=True).fill("wt11-paused")
     # The form says raw, the file is qcow2: refused once the bytes are there.
     page.get_by_label("Disk format").select_option("raw")
     page.get_by_role("button", name="Upload").click()
@@ -144,7 +144,7 @@ def test_pause_resume_cancel_and_a_format_mismatch(page, live_server, login, set
     page.goto(f"{live_server.url}/p/owner/images/upload/")
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_label("Image file").set_input_files(str(path))
-    page.get_by_label("Name").fill("wt11-cancelled")
+    page.get_by_label("Name", exact=True).fill("wt11-cancelled")
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("#upload-status")).to_contain_text("stored on the server", timeout=20_000)
     page.get_by_role("button", name="Cancel").click()
@@ -174,3 +174,20 @@ def test_the_job_list_shows_new_jobs_and_announces_endings(page, live_server, lo
     expect(row).to_contain_text("Succeeded")
     expect(page.locator("#job-announcer")).to_have_text("wt11-appears: succeeded")
     assert page.locator(f"#job-{job.pk}").count() == 1  # swapped in place, not duplicated
+
+
+@pytest.mark.usefixtures("jobs_queue")
+def test_create_from_a_listed_server_and_follow_the_job(page, live_server, login, owner_project):
+    login("operator", "server-creator")
+    page.goto(f"{live_server.url}/p/owner/images/create/")
+    page.get_by_label("From a server").check()
+    page.get_by_label("Server", exact=True).select_option(label="ecs-web-01 (active)")
+    page.get_by_label("Name", exact=True).fill("wt11-browser-from-server")
+    page.get_by_role("button", name="Create image").click()
+    expect(page).to_have_url(re.compile(r"/p/owner/jobs/\d+/$"))
+    expect(page.locator("#job-status")).to_have_text("Succeeded", timeout=60_000)
+    job = Job.objects.get()
+    try:
+        expect(page.locator("#job-image")).to_have_text(job.image_id)
+    finally:
+        cloudapi_for_project(owner_project.pk).image.delete_image(job.image_id)

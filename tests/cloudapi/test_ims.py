@@ -9,7 +9,7 @@ import pytest
 import responses
 
 from imsportal import cloudapi
-from imsportal.cloudapi import Connection, Job, StaticTokenAuth
+from imsportal.cloudapi import Connection, ImsJob, StaticTokenAuth
 
 IMS = "http://ims.test/image"
 PROJECT = "p" * 32
@@ -184,7 +184,7 @@ def test_create_returns_a_job_and_get_job_uses_the_project(conn):
     ],
 )
 def test_jobs_compare_status_case_insensitively_and_find_image_ids(body, done, success, image_ids):
-    job = Job.from_api({"job_id": "j", **body})
+    job = ImsJob.from_api({"job_id": "j", **body})
     assert job.is_done is done
     assert job.is_success is success
     assert job.image_ids == image_ids

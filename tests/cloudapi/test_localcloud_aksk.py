@@ -56,3 +56,17 @@ def test_a_wrong_secret_is_rejected(localcloud, owner):
         list(conn.image.images(limit=1))
     assert info.value.code == "APIGW.0301"
     assert "signature" in info.value.message
+
+
+def test_signed_requests_reach_the_local_cloud_at_its_host_root(localcloud, owner):
+    # The endpoint a Huawei Cloud user configures: the IMS host, no path.
+    config = localcloud.cloud_config(
+        auth_type="aksk",
+        ak=OWNER_AK,
+        sk=OWNER_SK,
+        project_id=owner.auth.project_id,
+        image_endpoint=localcloud.url,
+    )
+    conn = Connection.from_config(config)
+    assert [i.id for i in conn.image.images(limit=3)] == [i.id for i in owner.image.images(limit=3)]
+    assert next(iter(conn.ims.cloudimages(limit=1))).id

@@ -102,3 +102,12 @@ def test_openstacksdk_walks_images_and_members(sdk_owner, sdk_partner):
         sdk_owner.image.delete_image(image.id, ignore_missing=False)
     with pytest.raises(exceptions.NotFoundException):
         sdk_owner.image.get_image(image.id)
+
+
+def test_openstacksdk_finds_compute_in_the_catalog_and_lists_servers(sdk_owner, sdk_partner):
+    servers = {s.name: s for s in sdk_owner.compute.servers()}
+    assert sorted(servers) == ["ecs-db-01", "ecs-web-01"]
+    assert servers["ecs-web-01"].status == "ACTIVE"
+    assert servers["ecs-web-01"].metadata["os_type"] == "Linux"
+    assert sdk_owner.compute.get_server(servers["ecs-db-01"].id).name == "ecs-db-01"
+    assert [s.name for s in sdk_partner.compute.servers()] == ["ecs-app-01"]

@@ -141,3 +141,6 @@ def test_changing_the_auth_type_drops_the_old_secret(admin_client, owner_project
     project = CloudProject.objects.get(pk=owner_project.pk)
     assert project.password == ""
     assert project.secret_key == "ownerDemoSecretKey0000000000000000000001"
+    page = admin_client.get("/projects/owner/").content.decode()
+    assert "ownerDemoSecretKey" not in page
+    assert "OWNERDEMOACCESSKEY01" in page  # the access key is an identifier, not a secret

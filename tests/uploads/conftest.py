@@ -39,9 +39,12 @@ def md5_sha512(path: Path) -> tuple[str, str]:
 def start_jobs_worker(
     db_url: str, log_path: Path, queue: str, name: str, **env
 ) -> subprocess.Popen:
+    from django.conf import settings
+
     full_env = dict(os.environ)
     full_env.update(
         DATABASE_URL=db_url,
+        SECRET_KEY=settings.SECRET_KEY,  # required with DATABASE_URL
         DJANGO_SETTINGS_MODULE="imsportal.settings",
         CELERY_TASK_DEFAULT_QUEUE=queue,
         JOB_LEASE_SECONDS="3",

@@ -92,10 +92,28 @@ def test_the_server_picker_uses_a_compute_api_when_there_is_one():
 
 
 @pytest.mark.django_db
-def test_without_a_server_list_the_page_asks_for_the_id(operator_client):
+def test_the_page_lists_the_project_s_servers(operator_client):
     resp = operator_client.get(URL)
     assert resp.status_code == 200
+    assert f'<option value="{WEB_01}">ecs-web-01 (active)</option>'.encode() in resp.content
+    assert b"ecs-app-01" not in resp.content  # the partner project's server
+    assert b'id="server-note"' not in resp.content
+
+
+@pytest.mark.django_db
+def test_without_a_compute_api_the_page_asks_for_the_id(operator_client):
+    with mock.patch("images.views.create.server_choices", return_value=None):
+        resp = operator_client.get(URL)
     assert b'id="server-note"' in resp.content
+    assert b'<input type="text" name="instance_id"' in resp.content
+
+
+@pytest.mark.django_db
+def test_a_server_outside_the_list_is_refused(operator_client):
+    with mock.patch("imsportal.cloudapi.ims.ImsProxy.create_cloudimage") as create:
+        resp = operator_client.post(URL, {"source": "server", "name": "x", "instance_id": "nope"})
+    assert resp.status_code == 200
+    create.assert_not_called()
 
 
 @pytest.mark.django_db

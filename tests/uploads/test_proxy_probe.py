@@ -59,6 +59,7 @@ def test_no_probe_url_no_uploads_check(client, settings):
 
 def test_uploads_stream_straight_to_the_portal(client, live_server, settings):
     settings.UPLOAD_PROBE_URL = live_server.url
+    settings.HEALTH_TIMEOUT = 5
     body = client.get("/healthz").json()
     assert body["checks"]["uploads"] == {"ok": True}
 
@@ -66,7 +67,8 @@ def test_uploads_stream_straight_to_the_portal(client, live_server, settings):
 def test_a_buffering_proxy_is_reported(client, live_server, settings):
     proxy = BufferingProxy((live_server.thread.host, live_server.thread.port))
     settings.UPLOAD_PROBE_URL = proxy.url
-    settings.UPLOAD_PROBE_WAIT = 1.0
+    settings.UPLOAD_PROBE_WAIT = 0.5
+    settings.HEALTH_TIMEOUT = 5
     try:
         body = client.get("/healthz").json()
     finally:

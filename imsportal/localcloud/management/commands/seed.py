@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from imsportal.localcloud.ims.disks import make_qcow2, make_raw, make_vhd, pattern
 from imsportal.localcloud.models import (
     AccessKey,
     Bucket,
@@ -22,7 +23,6 @@ from imsportal.localcloud.models import (
     Server,
     User,
 )
-from imsportal.localcloud.views.ims_disks import make_qcow2, make_raw, make_vhd, pattern
 
 DEMO_USERS = [
     # user, password, project

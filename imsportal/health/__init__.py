@@ -1,0 +1,1 @@
+"""``/healthz`` and the workers' heartbeat it reads."""
