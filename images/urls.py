@@ -1,6 +1,7 @@
 from django.urls import path
 
-from images.views import cloud, detail, inbox, lists, members
+from images import tus
+from images.views import cloud, create, detail, inbox, lists, members, upload
 
 app_name = "images"
 urlpatterns = [
@@ -35,4 +36,14 @@ urlpatterns += [
         members.remove_member,
         name="member_remove",
     ),
+]
+
+# --- uploads (tus) and IMS image creation (issue 11) ------------------------------------------
+urlpatterns += [
+    path("upload/", upload.upload_page, name="upload"),
+    path("uploads/", tus.tus_create, name="tus_create"),
+    path("uploads/unfinished", upload.unfinished_uploads, name="unfinished_uploads"),
+    path("uploads/<uuid:upload_id>", tus.tus_upload, name="tus_upload"),
+    path("uploads/<uuid:upload_id>/discard", upload.discard_upload, name="discard_upload"),
+    path("create/", create.create_page, name="create"),
 ]

@@ -226,6 +226,7 @@ CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND") or (
     if CELERY_BROKER_URL.startswith("redis")
     else "rpc://"
 )
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 3300, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 3600, minimum=1)
 if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
@@ -294,6 +295,37 @@ LOCALCLOUD_DEMO_PROJECTS = [
     }
     for slug in ("owner", "partner")
 ]
+
+# --- Uploads and jobs (issue 11) --------------------------------------------------------------
+# Where tus uploads are staged before a worker streams them to the cloud. With several web and
+# worker hosts, a volume every one of them mounts.
+UPLOAD_STAGING_DIR = Path(envstr("UPLOAD_STAGING_DIR") or DATA_DIR / "uploads").resolve()
+UPLOAD_MAX_SIZE = envint("UPLOAD_MAX_SIZE", 50 * 1024**3, minimum=1)
+# Bytes that must stay free on the staging volume after an upload's full length is reserved.
+UPLOAD_MIN_FREE_SPACE = envint("UPLOAD_MIN_FREE_SPACE", 256 * 1024**2, minimum=0)
+# Unfinished uploads older than this are removed by `manage.py cleanup_uploads`.
+UPLOAD_EXPIRY_SECONDS = envint("UPLOAD_EXPIRY_SECONDS", 24 * 3600, minimum=60)
+# The size of the PATCH requests the upload page sends (tus chunk size).
+UPLOAD_CHUNK_SIZE = envint("UPLOAD_CHUNK_SIZE", 16 * 1024**2, minimum=64 * 1024)
+# Read timeout of the cloud upload call: a body that takes minutes, not a page's 60 s.
+UPLOAD_CLOUD_READ_TIMEOUT = envfloat("UPLOAD_CLOUD_READ_TIMEOUT", 3600.0, minimum=1.0)
+# A running job whose worker has not reported for this long is taken over by another worker.
+JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", 60, minimum=2)
+UPLOAD_TASK_MAX_RETRIES = envint("UPLOAD_TASK_MAX_RETRIES", 5, minimum=0)
+# Seconds before the first retry of a transient cloud error; doubled each time, with jitter.
+UPLOAD_RETRY_BACKOFF = envfloat("UPLOAD_RETRY_BACKOFF", 10.0, minimum=0.1)
+# Bytes per second a worker sends to the cloud (0: no cap), to leave room on a shared uplink.
+UPLOAD_CLOUD_MAX_RATE = envint("UPLOAD_CLOUD_MAX_RATE", 0, minimum=0)
+# The portal's public base URL (as browsers reach it, through the reverse proxy): /healthz
+# then checks that uploads stream through unbuffered. Empty: no such check.
+UPLOAD_PROBE_URL = envstr("UPLOAD_PROBE_URL")
+# Keep it below HEALTH_TIMEOUT: the probe waits this long for the portal to see its first bytes.
+UPLOAD_PROBE_WAIT = envfloat("UPLOAD_PROBE_WAIT", 0.4, minimum=0.05)
+# Each worker removes expired uploads and re-sends abandoned jobs this often (0: never; then
+# run `manage.py cleanup_uploads` from cron).
+JOBS_SWEEP_SECONDS = envint("JOBS_SWEEP_SECONDS", 300, minimum=0)
+IMS_JOB_POLL_SECONDS = envfloat("IMS_JOB_POLL_SECONDS", 5.0, minimum=0.1)
+IMS_JOB_DEADLINE_SECONDS = envint("IMS_JOB_DEADLINE_SECONDS", 2 * 3600, minimum=1)
 
 # --- Audit trail ---------------------------------------------------------------------------
 AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 365, minimum=1)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from images.proxy_probe import upload_probe
 from imsportal.health.views import healthz
 from imsportal.projects import views as project_views
 
@@ -10,6 +11,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", project_views.logout_view, name="logout"),
     path("healthz", healthz, name="healthz"),
+    # issue 11: /healthz's upload probe, on the path a proxy's uploads rule matches (before
+    # the project URLs, which would take "_probe" for a project).
+    path("p/_probe/images/uploads/probe/<str:token>", upload_probe, name="upload_probe"),
     # The cloud project is part of every project-scoped URL: see projects/access.py.
     path("p/<slug:project_slug>/images/", include("images.urls")),
     path("p/<slug:project_slug>/jobs/", include("jobs.urls")),

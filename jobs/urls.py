@@ -6,4 +6,10 @@ app_name = "jobs"
 urlpatterns = [
     path("", views.job_list, name="list"),
     path("<int:pk>/status", views.job_status, name="status"),
+    # --- the job center (issue 11) ---------------------------------------------------------
+    path("new", views.job_new_rows, name="new_rows"),
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/row", views.job_row, name="row"),
+    path("<int:pk>/cancel", views.job_cancel, name="cancel"),
+    path("<int:pk>/retry", views.job_retry, name="retry"),
 ]

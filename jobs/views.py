@@ -1,25 +1,255 @@
-"""Jobs pages: the list, and the status fragment that htmx polls while a job runs."""
+"""The job center: every upload and IMS job of the project, their rows and detail pages that
+poll while a job runs (and stop with 286 when it ends), and the retry and cancel actions.
 
-from django.shortcuts import get_object_or_404, render
+Every fragment here reads the portal's database only: a poll never calls the cloud.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
+from imsportal.accounts.roles import OPERATOR
+from imsportal.audit.models import AuditEntry
+from imsportal.audit.record import audited, record
+from imsportal.cloud import cloudapi_for
+from imsportal.cloudapi import ApiError
 from imsportal.projects.access import project_view
+from jobs import tasks
 from jobs.models import Job
 
-
-@project_view()
-def job_list(request, project):
-    jobs = Job.objects.filter(project=project)[:100]
-    return render(request, "jobs/job_list.html", {"jobs": jobs})
+LIST_SIZE = 100
 
 
-@project_view()
-def job_status(request, project, pk: int):
-    """The status fragment; reads the portal's database only, never the cloud."""
+class JobFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=[("", "any status"), *Job.Status.choices])
+    kind = forms.ChoiceField(
+        required=False, label="Type", choices=[("", "any type"), *Job.Kind.choices]
+    )
+    user = forms.ChoiceField(required=False)
+
+    def __init__(self, data, project, **kwargs):
+        super().__init__(data, **kwargs)
+        names = (
+            get_user_model()
+            .objects.filter(pk__in=Job.objects.filter(project=project).values("created_by"))
+            .order_by("username")
+            .values_list("username", flat=True)
+        )
+        self.fields["user"].choices = [("", "any user")] + [(n, n) for n in names]
+
+    def filter(self, jobs):
+        if not self.is_valid():
+            return jobs
+        d = self.cleaned_data
+        if d["status"]:
+            jobs = jobs.filter(status=d["status"])
+        if d["kind"]:
+            jobs = jobs.filter(kind=d["kind"])
+        if d["user"]:
+            jobs = jobs.filter(created_by__username=d["user"])
+        return jobs
+
+
+def _jobs(project):
+    return Job.objects.filter(project=project).select_related("created_by", "project")
+
+
+def _get_job(project, pk: int) -> Job:
     # A job of another project is a 404 here, even for a user with a role there.
-    job = get_object_or_404(Job, pk=pk, project=project)
-    response = render(request, "includes/_job_status.html", {"job": job})
+    return get_object_or_404(_jobs(project), pk=pk)
+
+
+def _polled(request: HttpRequest, template: str, job: Job, **context) -> HttpResponse:
+    response = render(request, template, {"job": job, **context})
     if job.is_done:
         # 286 tells htmx to stop polling; the final fragment has no hx-trigger either.
         return HttpResponseStopPolling(response.content)
     return response
+
+
+@project_view()
+@vary_on_headers("HX-Request")
+def job_list(request: HttpRequest, project) -> HttpResponse:
+    form = JobFilterForm(request.GET, project)
+    jobs = list(form.filter(_jobs(project))[:LIST_SIZE])
+    filters = request.GET.copy()
+    filters.pop("after", None)
+    context = {
+        "jobs": jobs,
+        "form": form,
+        "newest": max((j.pk for j in jobs), default=_newest_pk(project)),
+        "filters": filters.urlencode(),
+    }
+    return render(request, "jobs/job_list.html", context)
+
+
+def _newest_pk(project) -> int:
+    return (
+        Job.objects.filter(project=project).order_by("-pk").values_list("pk", flat=True).first()
+        or 0
+    )
+
+
+@project_view()
+def job_new_rows(request: HttpRequest, project) -> HttpResponse:
+    """Jobs started since the page loaded (matching its filters), for the top of the table."""
+    after = request.GET.get("after", "")
+    after_pk = int(after) if after.isdigit() else _newest_pk(project)
+    form = JobFilterForm(request.GET, project)
+    jobs = list(form.filter(_jobs(project)).filter(pk__gt=after_pk)[:LIST_SIZE])
+    filters = request.GET.copy()
+    filters.pop("after", None)
+    context = {
+        "jobs": jobs,
+        "newest": max((j.pk for j in jobs), default=after_pk),
+        "filters": filters.urlencode(),
+    }
+    return render(request, "jobs/job_list.html#new-rows", context)
+
+
+@project_view()
+def job_row(request: HttpRequest, project, pk: int) -> HttpResponse:
+    return _polled(request, "jobs/_job_row.html", _get_job(project, pk))
+
+
+@project_view()
+def job_status(request: HttpRequest, project, pk: int) -> HttpResponse:
+    """The status fragment; reads the portal's database only, never the cloud."""
+    return _polled(request, "includes/_job_status.html", _get_job(project, pk))
+
+
+def _audit_entries(job: Job):
+    targets = [job.reference] + ([job.image_id] if job.image_id else [])
+    return AuditEntry.objects.filter(project=job.project).filter(
+        Q(target_id__in=targets) | Q(params__job=job.pk)
+    )[:50]
+
+
+@project_view()
+@vary_on_headers("HX-Request")
+def job_detail(request: HttpRequest, project, pk: int) -> HttpResponse:
+    job = _get_job(project, pk)
+    if request.htmx and not request.htmx.history_restore_request:
+        return _polled(request, "jobs/job_detail.html#job-panel", job)
+    return render(
+        request, "jobs/job_detail.html", {"job": job, "audit_entries": _audit_entries(job)}
+    )
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirm") == "yes"
+
+
+@project_view(OPERATOR, methods=("POST",))
+def job_cancel(request: HttpRequest, project, pk: int) -> HttpResponse:
+    job = _get_job(project, pk)
+    if not _confirmed(request) or job.is_done or job.kind != Job.Kind.UPLOAD:
+        messages.warning(request, "Nothing to cancel.")
+        return redirect("jobs:detail", project.slug, job.pk)
+    # Not started yet: cancel it here. Running: the worker sees the flag within a second,
+    # stops the stream, deletes the queued image and the staging file.
+    if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, worker="cancel", lease_until=timezone.now()
+    ):
+        job.refresh_from_db()
+        tasks._finish_cancel(job, "cancel")
+        messages.success(request, f"Cancelled {job.title}.")
+    else:
+        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+        record(
+            "job.cancel",
+            request=request,
+            target_id=job.reference,
+            target_name=job.title,
+            params={"kind": job.kind, "outcome": "requested"},
+        )
+        messages.success(request, f"Cancelling {job.title}…")
+    return redirect("jobs:detail", project.slug, job.pk)
+
+
+@project_view(OPERATOR, methods=("POST",))
+def job_retry(request: HttpRequest, project, pk: int) -> HttpResponse:
+    job = _get_job(project, pk)
+    if not _confirmed(request) or job.status not in (Job.Status.FAILED, Job.Status.TIMED_OUT):
+        messages.warning(request, "Only a failed job can be retried.")
+        return redirect("jobs:detail", project.slug, job.pk)
+    if job.kind == Job.Kind.UPLOAD:
+        error = _retry_upload(job)
+    else:
+        error = _retry_create(request, job)
+    if error:
+        messages.warning(request, error)
+    else:
+        record(
+            "job.retry",
+            request=request,
+            target_id=job.reference,
+            target_name=job.title,
+            params={"kind": job.kind},
+        )
+        messages.success(request, f"Started {job.title} again.")
+    return redirect("jobs:detail", project.slug, job.pk)
+
+
+def _reset_fields(job: Job) -> dict:
+    return {
+        "last_error": "",
+        "error_code": "",
+        "request_id": "",
+        "finished_at": None,
+        "cancel_requested": False,
+        "timeline": job.timeline + [{"phase": "retry", "at": timezone.now().isoformat()}],
+    }
+
+
+def _retry_upload(job: Job) -> str:
+    from images import staging
+
+    if not job.upload_id or not staging.data_path(job.upload_id).exists():
+        return "The staged file is gone; upload the image again."
+    with transaction.atomic():
+        if Job.objects.filter(
+            pk=job.pk, status__in=(Job.Status.FAILED, Job.Status.TIMED_OUT)
+        ).update(
+            status=Job.Status.QUEUED, attempts=0, phase=Job.Phase.STAGED, **_reset_fields(job)
+        ):
+            tasks._enqueue(tasks.upload_image_task, job.pk)
+    return ""
+
+
+def _retry_create(request: HttpRequest, job: Job) -> str:
+    """IMS cannot restart a failed job: submit the same request again, as a new IMS job."""
+    conn = cloudapi_for(request)
+    try:
+        with audited(
+            "cloudimage.create", conn, request=request, target_name=job.title, params=job.params
+        ):
+            cloud_job = conn.ims.create_cloudimage(**job.params)
+    except ApiError as e:
+        return str(e)
+    now = timezone.now()
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.RUNNING,
+            cloud_job_id=cloud_job.job_id,
+            phase=Job.Phase.SUBMITTED,
+            image_id="",
+            progress=0,
+            started_at=now,
+            deadline=now + timedelta(seconds=settings.IMS_JOB_DEADLINE_SECONDS),
+            **_reset_fields(job),
+        )
+        tasks._enqueue(tasks.poll_ims_job_task, job.pk)
+    return ""

@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from jobs.models import Job
 
-PUBLIC = {"login", "logout", "healthz"}
+PUBLIC = {"login", "logout", "healthz", "upload_probe"}
 # A seeded local-cloud image (seed.py: uuid5 of "image:cirros-0.6.2"), so that an allowed
 # request to an image page is not a 404. Empty POSTs must leave it unchanged.
 SEEDED_IMAGE_ID = "8ec93389-e81c-5380-b6d6-d879652b7b6a"

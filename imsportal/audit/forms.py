@@ -24,6 +24,11 @@ ACTIONS = [
     "image.reject",
     "cloudimage.update",
     "cloudimage.create",
+    # issue 11: uploads and the job center
+    "job.start",
+    "job.cancel",
+    "job.retry",
+    "job.finish",
 ]
 
 

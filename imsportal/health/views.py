@@ -115,6 +115,19 @@ CHECKS: dict[str, Callable[[], dict | None]] = {
 }
 
 
+def upload_checks() -> dict[str, Callable[[], dict | None]]:
+    """issue 11: do uploads stream through the reverse proxy? Only with UPLOAD_PROBE_URL."""
+    if not settings.UPLOAD_PROBE_URL:
+        return {}
+    from images.proxy_probe import check_upload_streaming
+
+    def check() -> None:
+        if problem := check_upload_streaming():
+            raise Problem(problem)
+
+    return {"uploads": check}
+
+
 def _detail(e: Exception) -> str:
     if isinstance(e, cloudapi.ApiError):
         return str(e)
@@ -176,7 +189,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         targets = health_targets()
     except Exception:  # noqa: BLE001 - the database check reports why
         targets = None
-    results = run_parallel({**CHECKS, "cloud": lambda: check_cloud(targets)})
+    results = run_parallel({**CHECKS, "cloud": lambda: check_cloud(targets), **upload_checks()})
     body: dict[str, dict] = {}
     for name, r in results.items():
         entry: dict = {"ok": r.ok, **(r.extra or {})}

@@ -1,0 +1,335 @@
+"""The upload pipeline's two legs and its memory, against baselines measured in the same run.
+
+- Browser leg: a file sent into the portal's tus server as PATCHes of the page's chunk size
+  (UPLOAD_CHUNK_SIZE, by a plain HTTP client, as the browser does), next to ``curl`` sending
+  the same file as one single tus PATCH into the same server (the protocol's upper bound).
+- Cloud leg: ``upload_image_task`` in a real Celery worker streaming the staged file to the
+  local cloud (create, stream with MD5 + SHA-512, verify), next to ``curl -T`` of the same
+  file to the same Glance endpoint.
+- Peak RSS (VmHWM) of the web process (gunicorn) and the worker after each size.
+
+    .venv/bin/python bench/upload_pipeline.py --sizes 1G,4G
+
+Targets: cloud leg >= 0.9 x curl; browser leg >= 0.8 x the single PATCH; each process's
+peak RSS grows < 100 MB from the 1 GiB to the 4 GiB round. Loopback only; everything runs
+in a temporary directory that is removed at the end. Like bench/upload.py, servers are
+pinned to one half of the CPUs and uploaders (the client, curl, the worker) to the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psutil
+import requests
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.upload import (  # noqa: E402
+    UPLOADER_CPUS,
+    make_file,
+    on_uploader_cpus,
+    parse_size,
+    split_cpus,
+)
+from imsportal.cloudapi import Connection  # noqa: E402
+
+MiB = 1024 * 1024
+CHUNK = 16 * MiB  # the page's default UPLOAD_CHUNK_SIZE
+KEY = "V8AHt1_s0va2mIDv_RYYH9jf0N1rGOJsp8b3VAKX12c="
+
+SETUP = r"""
+import os
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from imsportal.projects.models import CloudProject, ProjectRole
+auth_url = os.environ["BENCH_AUTH_URL"]
+user = get_user_model().objects.create_user("bench", password="Bench-pass-1")
+project = CloudProject.objects.create(slug="bench", name="bench", auth_url=auth_url,
+    username="owner", password="owner-demo-password", project_name="owner-project")
+ProjectRole.objects.create(user=user, project=project, role="operator")
+s = SessionStore()
+s["_auth_user_id"] = str(user.pk)
+s["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+s["_auth_user_hash"] = user.get_session_auth_hash()
+s.create()
+print(s.session_key)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def hwm(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class Portal:
+    """A portal (gunicorn, one process) and a Celery worker on a throw-away data dir."""
+
+    def __init__(self, work: Path, auth_url: str):
+        self.data = work / "portal"
+        self.env = {
+            **os.environ,
+            "IMSPORTAL_DATA_DIR": str(self.data),
+            "ENCRYPTION_KEYS": KEY,
+            "CELERY_TASK_DEFAULT_QUEUE": "bench",
+            "UPLOAD_MAX_SIZE": str(64 * 1024**3),
+            "UPLOAD_MIN_FREE_SPACE": str(512 * MiB),
+            "LOG_LEVEL": "WARNING",
+        }
+        py = sys.executable
+        subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=self.env, check=True)
+        out = subprocess.run(
+            [py, "manage.py", "shell", "-c", SETUP],
+            cwd=BASE_DIR,
+            env={**self.env, "BENCH_AUTH_URL": auth_url},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        self.session = out.stdout.strip().splitlines()[-1]
+        self.csrf = secrets.token_hex(16)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.web = subprocess.Popen(
+            [py, "-m", "gunicorn", "imsportal.wsgi", "-b", f"127.0.0.1:{self.port}"]
+            + ["-w", "1", "--threads", "4", "--timeout", "900"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            try:
+                if requests.get(f"{self.url}/login/", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.web_pid = psutil.Process(self.web.pid).children()[0].pid
+        self.worker = subprocess.Popen(
+            [py, "-m", "celery", "-A", "imsportal", "worker", "--pool", "threads"]
+            + ["--concurrency", "1", "-Q", "bench", "--without-gossip", "--without-mingle"]
+            + ["--loglevel", "WARNING"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=on_uploader_cpus,  # noqa: PLW1509 - no threads in this process yet
+        )
+        self.headers = {
+            "Tus-Resumable": "1.0.0",
+            "Cookie": f"sessionid={self.session}; csrftoken={self.csrf}",
+            "X-CSRFToken": self.csrf,
+        }
+
+    def stop(self) -> None:
+        for proc in (self.worker, self.web):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def create(self, size: int, disk_format: str) -> str:
+        fields = urlencode(
+            {
+                "name": "bench-upload",
+                "disk_format": disk_format,
+                "container_format": "bare",
+                "min_disk": 0,
+                "min_ram": 0,
+                "visibility": "private",
+            }
+        )
+        metadata = f"filename {base64.b64encode(b'bench.raw').decode()},form " + (
+            base64.b64encode(fields.encode()).decode()
+        )
+        resp = requests.post(
+            f"{self.url}/p/bench/images/uploads/",
+            headers={**self.headers, "Upload-Length": str(size), "Upload-Metadata": metadata},
+            timeout=30,
+        )
+        resp.raise_for_status()
+        return self.url + resp.headers["Location"]
+
+    def chunked(self, path: Path, size: int, disk_format: str = "qcow2") -> float:
+        """PATCHes of CHUNK bytes, each read into memory first (as a browser's Blob slice).
+        By default the file is declared qcow2 and refused at the end (no job is queued)."""
+        url = self.create(size, disk_format)
+        session = requests.Session()
+        started = time.perf_counter()
+        with path.open("rb") as f:
+            offset = 0
+            while offset < size:
+                body = f.read(CHUNK)
+                resp = session.patch(
+                    url,
+                    data=body,
+                    headers={
+                        **self.headers,
+                        "Upload-Offset": str(offset),
+                        "Content-Type": "application/offset+octet-stream",
+                    },
+                    timeout=600,
+                )
+                if resp.status_code != 204:
+                    raise RuntimeError(f"PATCH answered {resp.status_code}: {resp.text}")
+                offset = int(resp.headers["Upload-Offset"])
+        return time.perf_counter() - started
+
+    def single_patch(self, path: Path, size: int, disk_format: str = "qcow2") -> tuple[float, dict]:
+        """curl sends the whole file as one PATCH (streamed from disk)."""
+        url = self.create(size, disk_format)
+        cmd = ["curl", "-sS", "-T", str(path), "-X", "PATCH", "-H", "Expect:"]
+        for name, value in {
+            **self.headers,
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+        }.items():
+            cmd += ["-H", f"{name}: {value}"]
+        cmd += ["-D", "-", "-o", "/dev/null", url]
+        started = time.perf_counter()
+        out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=on_uploader_cpus)  # noqa: PLW1509
+        elapsed = time.perf_counter() - started
+        headers = dict(line.split(": ", 1) for line in out.stdout.splitlines() if ": " in line)
+        if " 204" not in out.stdout.splitlines()[0]:
+            raise RuntimeError(f"curl PATCH failed: {out.stdout} {out.stderr}")
+        return elapsed, headers
+
+    def job(self, job_id: int) -> dict:
+        with sqlite3.connect(self.data / "portal.sqlite3", timeout=30) as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT * FROM jobs_job WHERE id = ?", (job_id,)).fetchone()
+        return dict(row)
+
+
+def iso_seconds(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace(" ", "T")).timestamp()
+
+
+def cloud_leg(portal: Portal, conn: Connection, path: Path, size: int) -> float:
+    """Stage the file (one PATCH), let the worker send it; seconds from claim to done."""
+    _, headers = portal.single_patch(path, size, disk_format="raw")
+    job_id = int(headers["Imsportal-Job"].rstrip("/").rsplit("/", 1)[1])
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        job = portal.job(job_id)
+        if job["status"] in ("success", "failed", "cancelled", "timed_out"):
+            break
+        time.sleep(0.2)
+    if job["status"] != "success":
+        raise RuntimeError(f"upload job {job_id} ended {job['status']}: {job['last_error']}")
+    conn.image.delete_image(job["image_id"])
+    return iso_seconds(job["finished_at"]) - iso_seconds(job["started_at"])
+
+
+def curl_cloud(conn: Connection, token: str, path: Path) -> float:
+    image = conn.image.create_image(name="bench-curl", disk_format="raw", container_format="bare")
+    url = f"{conn.image.root}/v2/images/{image.id}/file"
+    cmd = ["curl", "-sS", "-T", str(path), "-X", "PUT", "-H", "Expect:"]
+    cmd += ["-H", "Content-Type: application/octet-stream", "-H", f"X-Auth-Token: {token}"]
+    cmd += ["-o", "/dev/null", "-w", "%{http_code}", url]
+    started = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=on_uploader_cpus)  # noqa: PLW1509
+    elapsed = time.perf_counter() - started
+    conn.image.delete_image(image.id)
+    if out.stdout.strip() != "204":
+        raise RuntimeError(f"curl upload answered {out.stdout}: {out.stderr[-500:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1G,4G")
+    parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument("--work", default=None, help="directory for the temporary files")
+    args = parser.parse_args()
+    sizes = [parse_size(s) for s in args.sizes.split(",")]
+    split_cpus(not args.no_pin)
+    from tests.localcloud_server import start_localcloud
+
+    work = Path(tempfile.mkdtemp(prefix="bench-pipeline-", dir=args.work))
+    cloud = portal = None
+    try:
+        cloud = start_localcloud(work / "localcloud", LOCALCLOUD_MAX_IMAGE_SIZE=str(64 * 1024**3))
+        conn = Connection.from_config(cloud.cloud_config(read_timeout=600.0))
+        token = conn.auth.get_token()
+        portal = Portal(work, cloud.auth_url)
+        if UPLOADER_CPUS:
+            os.sched_setaffinity(0, UPLOADER_CPUS)  # this process is the browser now
+        rows = []
+        for size in sizes:
+            path = work / "file.raw"
+            make_file(path, size)
+            mib = size / MiB
+            chunked = portal.chunked(path, size)
+            single, _ = portal.single_patch(path, size)
+            ours_cloud = cloud_leg(portal, conn, path, size)
+            curl = curl_cloud(conn, token, path)
+            rows.append(
+                {
+                    "size": size,
+                    "browser_chunked": mib / chunked,
+                    "browser_single_patch": mib / single,
+                    "cloud_worker": mib / ours_cloud,
+                    "cloud_curl": mib / curl,
+                    "web_hwm": hwm(portal.web_pid),
+                    "worker_hwm": hwm(portal.worker.pid),
+                }
+            )
+            path.unlink()
+        print(json.dumps(rows, indent=1))
+        print()
+        print(
+            "| file | browser leg, 16 MiB PATCHes | one curl PATCH | ratio | cloud leg, worker "
+            "| curl -T | ratio | web peak RSS | worker peak RSS |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(
+                f"| {r['size'] / 1024**3:g} GiB | {r['browser_chunked']:.1f} MiB/s "
+                f"| {r['browser_single_patch']:.1f} MiB/s "
+                f"| {r['browser_chunked'] / r['browser_single_patch']:.2f} "
+                f"| {r['cloud_worker']:.1f} MiB/s | {r['cloud_curl']:.1f} MiB/s "
+                f"| {r['cloud_worker'] / r['cloud_curl']:.2f} "
+                f"| {r['web_hwm'] / MiB:.0f} MiB | {r['worker_hwm'] / MiB:.0f} MiB |"
+            )
+        if len(rows) > 1:
+            print(
+                f"\npeak RSS growth from the first to the last size: web "
+                f"{(rows[-1]['web_hwm'] - rows[0]['web_hwm']) / MiB:.1f} MiB, worker "
+                f"{(rows[-1]['worker_hwm'] - rows[0]['worker_hwm']) / MiB:.1f} MiB"
+            )
+    finally:
+        if portal:
+            portal.stop()
+        if cloud:
+            cloud.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

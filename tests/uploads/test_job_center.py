@@ -1,0 +1,218 @@
+"""The job center: list with filters and new rows, polled rows and detail (286 when done,
+database only), audit entries on the detail page, cancel and retry with role checks."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from images import staging
+from imsportal.audit.record import record
+from jobs.models import Job
+
+pytestmark = pytest.mark.django_db
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def jobs(owner_project, make_user, partner_project):
+    alice = make_user("alice", "operator")
+    bob = make_user("bob", "operator")
+    running = Job.objects.create(
+        project=owner_project,
+        kind=Job.Kind.UPLOAD,
+        title="big-disk",
+        status=Job.Status.RUNNING,
+        phase=Job.Phase.UPLOADING,
+        bytes_total=1000,
+        bytes_done=250,
+        rate=100,
+        eta_seconds=7,
+        created_by=alice,
+        started_at=timezone.now(),
+    )
+    failed = Job.objects.create(
+        project=owner_project,
+        kind=Job.Kind.CREATE,
+        title="from-server",
+        status=Job.Status.FAILED,
+        error_code="IMG.0057",
+        last_error="The file is empty.",
+        created_by=bob,
+    )
+    done = Job.objects.create(
+        project=owner_project,
+        kind=Job.Kind.UPLOAD,
+        title="small-disk",
+        status=Job.Status.SUCCESS,
+        image_id="11111111-2222-3333-4444-555555555555",
+        checksum_md5="a" * 32,
+        checksum_sha512="b" * 128,
+        created_by=alice,
+        timeline=[{"phase": "staged", "at": "2026-12-02T21:00:00+00:00"}],
+    )
+    other = Job.objects.create(project=partner_project, kind=Job.Kind.UPLOAD, title="not-ours")
+    return {"running": running, "failed": failed, "done": done, "other": other}
+
+
+def test_the_list_shows_the_columns_and_only_this_project(viewer_client, jobs):
+    html = viewer_client.get("/p/owner/jobs/").content.decode()
+    for text in ("big-disk", "from-server", "small-disk", "alice", "bob", "IMG.0057"):
+        assert text in html
+    assert "not-ours" not in html
+    assert '<progress max="100" value="25"' in html
+    assert "/p/owner/images/11111111-2222-3333-4444-555555555555/" in html
+    assert "verified" in html
+    assert 'aria-live="polite"' in html
+    # The running row polls, the finished ones do not.
+    assert f'hx-get="/p/owner/jobs/{jobs["running"].pk}/row"' in html
+    assert f'hx-get="/p/owner/jobs/{jobs["done"].pk}/row"' not in html
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("status=failed", "from-server", "big-disk"),
+        ("kind=upload", "big-disk", "from-server"),
+        ("user=bob", "from-server", "small-disk"),
+    ],
+)
+def test_filters(viewer_client, jobs, query, shown, hidden):
+    html = viewer_client.get(f"/p/owner/jobs/?{query}").content.decode()
+    assert shown in html
+    assert hidden not in html
+
+
+def test_new_jobs_appear_without_a_reload(viewer_client, jobs, owner_project):
+    newest = max(j.pk for j in jobs.values() if j.project == owner_project)
+    resp = viewer_client.get(f"/p/owner/jobs/new?after={newest}", headers=HX)
+    assert resp.status_code == 200
+    assert b"job-newest" in resp.content
+    assert b'class="job-row"' not in resp.content
+    fresh = Job.objects.create(project=owner_project, kind=Job.Kind.UPLOAD, title="fresh-one")
+    html = viewer_client.get(f"/p/owner/jobs/new?after={newest}", headers=HX).content.decode()
+    assert "fresh-one" in html
+    assert "big-disk" not in html
+    assert f"after={fresh.pk}" in html  # the next poll asks for newer ones only
+
+
+def test_row_and_detail_poll_while_running_and_stop_with_286(viewer_client, jobs):
+    running, done = jobs["running"], jobs["done"]
+    resp = viewer_client.get(f"/p/owner/jobs/{running.pk}/row", headers=HX)
+    assert resp.status_code == 200
+    assert b'hx-trigger="every 1s"' in resp.content
+    resp = viewer_client.get(f"/p/owner/jobs/{done.pk}/row", headers=HX)
+    assert resp.status_code == 286
+    assert b"hx-trigger" not in resp.content
+    assert b"data-announce" in resp.content
+    resp = viewer_client.get(f"/p/owner/jobs/{running.pk}/", headers=HX)
+    assert resp.status_code == 200
+    assert b'id="job-panel"' in resp.content
+    assert b"<html" not in resp.content
+    resp = viewer_client.get(f"/p/owner/jobs/{done.pk}/", headers=HX)
+    assert resp.status_code == 286
+
+
+def test_status_fragments_read_the_database_only(viewer_client, jobs):
+    with mock.patch("imsportal.cloud.connection_for", side_effect=AssertionError("cloud call")):
+        for job in (jobs["running"], jobs["done"]):
+            for path in ("row", "status", ""):
+                resp = viewer_client.get(f"/p/owner/jobs/{job.pk}/{path}", headers=HX)
+                assert resp.status_code in (200, 286)
+        assert viewer_client.get("/p/owner/jobs/").status_code == 200
+
+
+def test_another_project_s_job_is_a_404(viewer_client, jobs):
+    assert viewer_client.get(f"/p/owner/jobs/{jobs['other'].pk}/").status_code == 404
+    assert viewer_client.get(f"/p/owner/jobs/{jobs['other'].pk}/row").status_code == 404
+
+
+def test_the_detail_page_shows_timeline_checksums_and_audit_entries(viewer_client, jobs):
+    done = jobs["done"]
+    record("job.start", username="alice", project=done.project, target_id=f"job:{done.pk}")
+    record("image.upload", username="alice", project=done.project, target_id=done.image_id)
+    record("image.delete", username="x", project=done.project, target_id="someone-else")
+    html = viewer_client.get(f"/p/owner/jobs/{done.pk}/").content.decode()
+    assert "staged" in html
+    assert "verified" in html
+    assert "a" * 32 in html
+    assert "job.start" in html
+    assert "image.upload" in html
+    assert "image.delete" not in html
+
+
+def test_a_viewer_may_neither_cancel_nor_retry(viewer_client, jobs):
+    assert (
+        viewer_client.post(
+            f"/p/owner/jobs/{jobs['running'].pk}/cancel", {"confirm": "yes"}
+        ).status_code
+        == 403
+    )
+    assert (
+        viewer_client.post(
+            f"/p/owner/jobs/{jobs['failed'].pk}/retry", {"confirm": "yes"}
+        ).status_code
+        == 403
+    )
+    assert not Job.objects.filter(cancel_requested=True).exists()
+
+
+def test_an_unconfirmed_post_changes_nothing(operator_client, jobs):
+    operator_client.post(f"/p/owner/jobs/{jobs['running'].pk}/cancel")
+    operator_client.post(f"/p/owner/jobs/{jobs['failed'].pk}/retry")
+    assert not Job.objects.filter(cancel_requested=True).exists()
+    assert Job.objects.get(pk=jobs["failed"].pk).status == Job.Status.FAILED
+
+
+def test_cancelling_a_running_upload_asks_its_worker(operator_client, jobs):
+    resp = operator_client.post(f"/p/owner/jobs/{jobs['running'].pk}/cancel", {"confirm": "yes"})
+    assert resp.status_code == 302
+    assert Job.objects.get(pk=jobs["running"].pk).cancel_requested
+
+
+def test_cancelling_a_queued_upload_ends_it_at_once(
+    operator_client, owner_project, make_user, settings, tmp_path
+):
+    settings.UPLOAD_STAGING_DIR = tmp_path
+    upload = staging.create(owner_project, make_user("u1", "operator"), 10, {}, {"name": "q"})
+    job = Job.objects.create(project=owner_project, kind=Job.Kind.UPLOAD, title="q", upload=upload)
+    with mock.patch("jobs.tasks._remove_stamped") as remove:
+        operator_client.post(f"/p/owner/jobs/{job.pk}/cancel", {"confirm": "yes"})
+    remove.assert_called_once()
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+    assert not staging.data_path(upload.id).exists()
+
+
+def test_retrying_a_failed_upload_queues_it_again(
+    operator_client,
+    owner_project,
+    make_user,
+    settings,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    settings.UPLOAD_STAGING_DIR = tmp_path
+    upload = staging.create(owner_project, make_user("u2", "operator"), 10, {}, {"name": "r"})
+    job = Job.objects.create(
+        project=owner_project,
+        kind=Job.Kind.UPLOAD,
+        title="r",
+        upload=upload,
+        status=Job.Status.FAILED,
+        last_error="boom",
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        operator_client.post(f"/p/owner/jobs/{job.pk}/retry", {"confirm": "yes"})
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
+    assert job.last_error == ""
+    assert len(callbacks) == 1
+    # Without its staged file there is nothing to retry.
+    staging.remove_files(upload.id)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED)
+    resp = operator_client.post(f"/p/owner/jobs/{job.pk}/retry", {"confirm": "yes"}, follow=True)
+    assert b"staged file is gone" in resp.content
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
