@@ -25,7 +25,16 @@ def database_url(settings_dict: dict) -> str:
     raise RuntimeError(f"no worker support for {engine}")
 
 
-def start_worker(db_url: str, log_path: Path, extra_env: dict | None = None) -> subprocess.Popen:
+def start_worker(
+    db_url: str,
+    log_path: Path,
+    extra_env: dict | None = None,
+    *,
+    name: str = "test",
+    concurrency: int = 4,
+    extra_args: tuple[str, ...] = (),
+) -> subprocess.Popen:
+    """A real Celery worker process on the test database (threads pool)."""
     from django.conf import settings
 
     env = dict(os.environ)
@@ -48,13 +57,14 @@ def start_worker(db_url: str, log_path: Path, extra_env: dict | None = None) -> 
                 "--pool",
                 "threads",
                 "--concurrency",
-                "4",
+                str(concurrency),
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
                 "--without-mingle",
                 "--hostname",
-                f"test-{os.getpid()}@%h",
+                f"{name}-{os.getpid()}@%h",
+                *extra_args,
             ],
             cwd=BASE_DIR,
             env=env,

@@ -8,13 +8,12 @@ import hashlib
 import os
 import struct
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.worker import BASE_DIR, database_url, stop_worker
+from tests.worker import database_url, start_worker, stop_worker
 
 RATE = 4 * 1024 * 1024  # bytes/s the test workers send to the cloud
 
@@ -39,49 +38,23 @@ def md5_sha512(path: Path) -> tuple[str, str]:
 def start_jobs_worker(
     db_url: str, log_path: Path, queue: str, name: str, **env
 ) -> subprocess.Popen:
-    from django.conf import settings
-
-    full_env = dict(os.environ)
-    full_env.update(
-        DATABASE_URL=db_url,
-        SECRET_KEY=settings.SECRET_KEY,  # required with DATABASE_URL
-        DJANGO_SETTINGS_MODULE="imsportal.settings",
-        CELERY_TASK_DEFAULT_QUEUE=queue,
-        JOB_LEASE_SECONDS="3",
-        UPLOAD_RETRY_BACKOFF="0.5",
-        IMS_JOB_POLL_SECONDS="0.5",
-        UPLOAD_CLOUD_MAX_RATE=str(RATE),
-        JOBS_SWEEP_SECONDS="0",  # the tests sweep when they mean to
+    jobs_env = {
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "JOB_LEASE_SECONDS": "3",
+        "UPLOAD_RETRY_BACKOFF": "0.5",
+        "IMS_JOB_POLL_SECONDS": "0.5",
+        "UPLOAD_CLOUD_MAX_RATE": str(RATE),
+        "JOBS_SWEEP_SECONDS": "0",  # the tests sweep when they mean to
         **env,
+    }
+    proc = start_worker(
+        db_url,
+        log_path,
+        jobs_env,
+        name=name,
+        concurrency=2,
+        extra_args=("--without-heartbeat", "-Q", queue),
     )
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "imsportal",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-Q",
-                queue,
-                "--hostname",
-                f"{name}-{os.getpid()}@%h",
-            ],
-            cwd=BASE_DIR,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
