@@ -23,10 +23,11 @@ One process run, loopback only, bounded in count and time, and it stops by itsel
 - Baseline, before any load: one client fetches every page ``--baseline-requests`` times
   in turn (after two uncounted fetches of each), no think time.
 - Loaded phase: after ``--warmup`` seconds, ``--duration`` seconds are measured.
-  - Operators GET a random page of: ``/p/owner/images/``, ``/p/owner/images/?name=<seeded
-    name>``, ``/p/owner/images/cloud/``, ``/p/owner/images/shared/``, ``/p/owner/jobs/``
-    and ``/p/owner/images/<seeded id>/`` (skipped, and said so, when it answers 404 at
-    start), as full pages, then think for a uniform random 1-3 s (``--think``).
+  - Operators GET every page of this list, each operator in its own random order, again
+    and again: ``/p/owner/images/``, ``/p/owner/images/?name=<seeded name>``,
+    ``/p/owner/images/cloud/``, ``/p/owner/images/shared/``, ``/p/owner/jobs/`` and
+    ``/p/owner/images/<seeded id>/`` (skipped, and said so, when it answers 404 at start),
+    as full pages, each followed by a think time, uniform random in 1-3 s (``--think``).
   - Pollers GET ``/p/owner/jobs/<pk>/status`` with ``HX-Request: true`` every 2 s
     (``--poll-interval``; fixed rate from a random phase, one request in flight per poller,
     as htmx's ``every 2s``).
@@ -491,9 +492,12 @@ async def operator(port, browser, plan: Plan, rec: Recorder, think, stop_at) -> 
     client = Client(port, browser)
     labels = list(plan.pages)
     await asyncio.sleep(random.uniform(0, think[1]))  # arrivals spread over one think time
+    tour: list[str] = []
     try:
         while time.monotonic() < stop_at:
-            label = random.choice(labels)
+            if not tour:  # every page once, in a random order, then again
+                tour = random.sample(labels, len(labels))
+            label = tour.pop()
             await timed(rec, label, client, "GET", random.choice(plan.pages[label]))
             await asyncio.sleep(random.uniform(*think))
     finally:
