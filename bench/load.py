@@ -12,7 +12,8 @@ One process run, loopback only, bounded in count and time, and it stops by itsel
 
 - Starts its own local cloud (tests/localcloud_server.py) and its own portal in a temporary
   data folder, served exactly as ``make run`` serves it (gunicorn ``imsportal.wsgi`` with
-  imsportal/embedded.py's ``web_server_args``: the same worker class, threads and workers).
+  imsportal/embedded.py's ``web_server_args``: the same worker class, threads and workers;
+  ``--web-workers N`` changes only the worker count, to see what one more process buys).
   No Celery worker: nothing here queues a task (the pollers read Job rows, the uploads never
   complete). The folder is prepared, migrated, ``sync_cloud_project`` registers the local
   cloud's ``owner`` and ``partner``, one user gets operator+approver in both, and
@@ -343,7 +344,7 @@ class Portal:
             raise RuntimeError(f"manage.py {args[0]} failed: {out.stderr[-3000:]}")
         return out.stdout
 
-    def start(self, username: str, password: str, jobs: int) -> list[int]:
+    def start(self, username: str, password: str, jobs: int, workers: int) -> list[int]:
         self.cloud = start_localcloud(self.work / "localcloud")
         env = dict(os.environ)
         # The embedded defaults, as `make run` on a fresh machine (nothing from a test run).
@@ -390,7 +391,7 @@ class Portal:
         job_ids = [int(pk) for pk in out.strip().splitlines()[-1].split()]
         log = open(self.work / "portal.log", "ab")  # noqa: SIM115 - closed with the process
         self.web = subprocess.Popen(
-            [sys.executable, *web_server_args(HOST, self.port)],
+            [sys.executable, *web_args(self.port, workers)],
             cwd=BASE_DIR,
             env=env,
             stdout=log,
@@ -439,6 +440,14 @@ class Portal:
                 self.web.kill()
         if self.cloud is not None:
             self.cloud.stop()
+
+
+def web_args(port: int, workers: int | None) -> list[str]:
+    """``make run``'s gunicorn command line; ``workers`` overrides its worker count."""
+    args = web_server_args(HOST, port)
+    if workers:
+        args[args.index("--workers") + 1] = str(workers)
+    return args
 
 
 def seeded_images(portal: Portal) -> list[tuple[str, str]]:
@@ -824,6 +833,7 @@ def main() -> int:
     parser.add_argument("--chunk-mib", type=int, default=16, help="tus PATCH size (the page's)")
     parser.add_argument("--upload-mibps", type=float, default=10.0, help="pace of each upload")
     parser.add_argument("--baseline-requests", type=int, default=20, help="per page, alone")
+    parser.add_argument("--web-workers", type=int, help="gunicorn workers (default: make run's, 1)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--work-dir", type=Path, help="default: a temporary dir under var/")
     args = parser.parse_args()
@@ -844,9 +854,9 @@ def main() -> int:
     username, password = "bench-operator", base64.urlsafe_b64encode(os.urandom(18)).decode()
     try:
         started = time.monotonic()
-        job_ids = portal.start(username, password, args.jobs)
+        job_ids = portal.start(username, password, args.jobs, args.web_workers)
         images = seeded_images(portal)
-        gunicorn = " ".join(web_server_args(HOST, portal.port)[3:])
+        gunicorn = " ".join(web_args(portal.port, args.web_workers)[3:])
         print(
             f"portal on http://{HOST}:{portal.port}/ (gunicorn {gunicorn}),"
             f" local cloud at {portal.cloud.url}; {len(job_ids)} running jobs,"
