@@ -82,12 +82,19 @@ POLL_TARGET_MS = 100.0
 LIST_TARGET_MS = 1000.0
 RSS_FLAT = 0.10  # end of the loaded phase within 10 % of its start
 
-# Runs in the portal's Django (manage.py shell -c): the pollers' running jobs.
-JOBS_CODE = """
+# Runs in the portal's Django (manage.py shell -c; one process start instead of three): what
+# `make run` does after migrating, for a bench user, then the pollers' running jobs.
+SETUP_CODE = """
+from django.core.management import call_command
 from jobs.models import Job
 from imsportal.projects.models import CloudProject
+call_command("sync_cloud_project")
+call_command(
+    "create_user", {username!r}, "--project", "owner", "--project", "partner",
+    "--role", "operator", "--role", "approver", "--password-file", {password_file!r},
+)
 project = CloudProject.objects.get(slug="owner")
-jobs = Job.objects.bulk_create(
+Job.objects.bulk_create(
     Job(project=project, kind="upload", status="running", title=f"bench-load-{{i}}",
         progress=i % 100)
     for i in range({count})
@@ -379,15 +386,11 @@ class Portal:
             capture_output=True,
         )
         self.manage("migrate", "--noinput", "-v", "0")
-        self.manage("sync_cloud_project")
         secret = self.work / "password"
-        secret.write_text(password)
-        secret.chmod(0o600)
-        self.manage(
-            "create_user", username, "--project", "owner", "--project", "partner",
-            "--role", "operator", "--role", "approver", "--password-file", str(secret),
-        )  # fmt: skip
-        out = self.manage("shell", "-c", JOBS_CODE.format(count=jobs))
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(password)
+        code = SETUP_CODE.format(username=username, password_file=str(secret), count=jobs)
+        out = self.manage("shell", "-c", code)
         job_ids = [int(pk) for pk in out.strip().splitlines()[-1].split()]
         log = open(self.work / "portal.log", "ab")  # noqa: SIM115 - closed with the process
         self.web = subprocess.Popen(
