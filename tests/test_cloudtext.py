@@ -9,6 +9,7 @@ from django.template import loader
 from images.templatetags.cloudtext import cloudtext
 from imsportal.cloudapi import Image
 from imsportal.cloudapi.image import Page
+from imsportal.projects.models import CloudProject
 
 SPOOF = "evil\u202egpj.exe"
 
@@ -38,8 +39,11 @@ def test_plain_names_are_only_isolated():
 def test_the_images_list_renders_names_through_it(rf):
     image = Image.from_api({"id": "11111111-2222-3333-4444-555555555555", "name": SPOOF})
     request = rf.get("/p/owner/images/")
+    project = CloudProject(name="owner-project", slug="owner")
     html = loader.get_template("images/image_list.html#image-rows").render(
-        {"page": Page(items=[image], next_marker=None)}, request
+        {"page": Page(items=[image], next_marker=None), "project": project, "can_change": True},
+        request,
     )
-    assert "\u202e" not in html
+    assert "\u202e" not in html  # not in the text, nor in a title, label or question
     assert "<bdi>evil" in html
+    assert 'title="evil[U+202E]gpj.exe"' in html

@@ -387,8 +387,10 @@ class HttpClient:
                         method=method,
                         url=url,
                     ) from e
+                # Shown to users: no internal address (it is on e.url and in this log line).
+                log.warning("cannot reach %s %s: %s", method, url, e)
                 raise exc.ConnectionFailed(
-                    f"Cannot reach the cloud at {_host(url)}: {_reason(e)}", method=method, url=url
+                    f"Cannot reach the cloud: {_reason(e)}", method=method, url=url
                 ) from e
             if (
                 resp.status_code == 401
@@ -502,12 +504,6 @@ def new_session() -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "imsportal-cloudapi/0.1"
     return session
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc or url
 
 
 def _reason(e: Exception) -> str:

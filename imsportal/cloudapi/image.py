@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from imsportal.cloudapi import exceptions as exc
 from imsportal.cloudapi.http import HttpClient, query_value, request_id_of
 from imsportal.cloudapi.members import ImageMembers
+from imsportal.cloudapi.metadefs import ImageMetadefs
 from imsportal.cloudapi.resources import Image, id_of
 from imsportal.cloudapi.tags import ImageTags
 from imsportal.cloudapi.upload import CHUNK_SIZE, ImageUpload
@@ -65,11 +66,11 @@ def _pointer(name: str) -> str:
     return "/" + name.replace("~", "~0").replace("/", "~1")
 
 
-class ImageProxy(ImageUpload, ImageTags, ImageMembers):
+class ImageProxy(ImageUpload, ImageTags, ImageMembers, ImageMetadefs):
     """Glance v2 images, data, tags and members for one project's credentials.
 
     ``upload_image`` and its machinery are in upload.py, the tag calls in tags.py and the
-    member calls in members.py.
+    member calls in members.py, the metadata-definition reads in metadefs.py.
     """
 
     def __init__(self, http: HttpClient, endpoint: Callable[[], str]):

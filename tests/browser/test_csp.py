@@ -19,7 +19,7 @@ def test_htmx_filters_under_the_csp_without_violations(page, live_server, login,
     login("viewer")
     rows = page.locator("#image-rows tbody tr")
     expect(rows.first).to_be_visible()
-    page.get_by_label("Name").fill("debian-12-generic")
+    page.get_by_label("Name", exact=True).fill("debian-12-generic")
     page.get_by_role("button", name="Filter").click()
     expect(rows).to_have_count(1)
     expect(page).to_have_url(re.compile(r"name=debian-12-generic"))

@@ -34,7 +34,7 @@ def test_wrong_password_shows_an_error(page, live_server, make_user):
 
 def test_filter_by_name_updates_rows_with_htmx(page, live_server, login, owner_project):
     login("viewer")
-    page.get_by_label("Name").fill("debian-12-generic")
+    page.get_by_label("Name", exact=True).fill("debian-12-generic")
     page.get_by_role("button", name="Filter").click()
     rows = page.locator("#image-rows tbody tr")
     expect(rows).to_have_count(1)

@@ -57,7 +57,7 @@ def test_share_switch_accept_and_see_it(
     expect(page.locator("#inbox-badge")).to_contain_text("1")
 
     # Partner side: accept it in the inbox.
-    page.get_by_role("link", name="Shared with me").click()
+    page.get_by_role("link", name="Shared with me", exact=True).click()
     row = page.locator("#inbox tbody tr", has_text=image.name)
     expect(row).to_contain_text("owner-project")
     row.get_by_role("button", name=re.compile(r"^Accept")).click()
@@ -70,9 +70,11 @@ def test_share_switch_accept_and_see_it(
     expect(accepted.locator(".badge")).to_have_text("accepted")
     expect(page).to_have_url(re.compile(r"status=accepted"))
 
-    # The partner's image list now shows it (Glance lists accepted shares by default).
+    # The partner's image list shows it under "Shared with me (accepted)", with its owner.
     page.get_by_role("link", name="Images", exact=True).click()
-    expect(page.locator("#image-rows")).to_contain_text(image.name)
+    page.get_by_role("link", name="Shared with me (accepted)").click()
+    row = page.locator("#image-rows tbody tr", has_text=image.name)
+    expect(row).to_contain_text("owner-project")
 
 
 def test_select_all_then_accept_selected(page, live_server, login, partner_project, localcloud):

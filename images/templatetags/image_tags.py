@@ -1,0 +1,71 @@
+"""Template helpers of the image pages: sizes with exact bytes on hover, owner names, and
+links that keep the list's URL state while changing one or two parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from images.templatetags.cloudtext import _INVISIBLE
+
+register = template.Library()
+
+# A queued image has no data yet: Glance says size null, IMS says 0. Both show "–".
+_NO_DATA = frozenset({"queued"})
+
+
+@register.simple_tag
+def size(value: Any, status: str = "") -> str:
+    """``64.0 KB`` with the exact byte count in a tooltip, or ``–`` when there is no data."""
+    if value in (None, "") or status in _NO_DATA:
+        return mark_safe('<span title="no data yet">–</span>')  # a constant, nothing from the cloud
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        return format_html("{}", value)
+    return format_html(
+        '<span title="{} bytes" class="size">{}</span>', f"{count:,}", filesizeformat(count)
+    )
+
+
+@register.simple_tag
+def owner(owner_id: str | None, owners: dict | None, mine: str = "") -> str:
+    """The owner's portal project name where the portal knows it, else its id."""
+    if not owner_id:
+        return "–"
+    project = (owners or {}).get(owner_id)
+    if project is not None:
+        return format_html('<span title="{}">{}</span>', owner_id, project.name)
+    return format_html('<code title="project id">{}</code>', owner_id)
+
+
+@register.simple_tag
+def query(params: QueryDict, **changes: Any) -> str:
+    """``?…`` with ``changes`` applied to ``params`` (``None`` or ``""`` drops a key)."""
+    q = params.copy()
+    for key, value in changes.items():
+        q.pop(key, None)
+        if value not in (None, ""):
+            q[key] = str(value)
+    for key in [k for k, v in q.items() if v == ""]:
+        q.pop(key)
+    encoded = q.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def prop(properties: dict | None, key: str) -> Any:
+    """A property whose name a template cannot spell (IMS's ``__`` attributes)."""
+    return (properties or {}).get(key, "")
+
+
+@register.filter
+def shown_controls(value: Any) -> str:
+    """Plain text for attributes (``title``): invisible and bidi controls as ``[U+XXXX]``,
+    so a tooltip cannot be spoofed either (the ``cloudtext`` filter does this for markup)."""
+    return _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(value or ""))
