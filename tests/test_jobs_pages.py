@@ -73,3 +73,17 @@ def test_a_job_is_only_read_through_its_own_project(client, make_user, make_job,
     theirs = make_job(project=partner_project, status=Job.Status.RUNNING)
     assert client.get(f"/p/owner/jobs/{theirs.pk}/status").status_code == 404
     assert client.get(f"/p/partner/jobs/{theirs.pk}/status").status_code == 200
+
+
+def test_a_status_poll_reads_only_what_it_shows(viewer_client, make_job):
+    """200 pollers at once: the fragment has no header, so no switcher queries either."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    job = make_job(status=Job.Status.RUNNING)
+    url = f"/p/owner/jobs/{job.pk}/status"
+    viewer_client.get(url, headers={"HX-Request": "true"})  # the session's first write
+    with CaptureQueriesContext(connection) as queries:
+        assert viewer_client.get(url, headers={"HX-Request": "true"}).status_code == 200
+    # session, user, project, the user's roles there, the job
+    assert len(queries) <= 5, [q["sql"] for q in queries]

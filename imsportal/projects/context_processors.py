@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 from django.urls import NoReverseMatch, reverse
 
 from imsportal.accounts.roles import APPROVER, OPERATOR, VIEWER
@@ -35,15 +37,24 @@ def project(request):
         return {}
     current = getattr(request, "project", None)
     roles = getattr(request, "project_roles", frozenset())
-    held: dict[int, set[str]] = {}
-    for project_id, role in ProjectRole.objects.filter(user=user).values_list("project", "role"):
-        held.setdefault(project_id, set()).add(role)
-    return {
-        "project": current,
-        "user_projects": [
+
+    @functools.cache  # once per request, however often the template asks
+    def switcher() -> list:
+        # Called by the template only where it shows the header: a polled status fragment
+        # does not pay for these two queries (the template engine calls callables).
+        held: dict[int, set[str]] = {}
+        for project_id, role in ProjectRole.objects.filter(user=user).values_list(
+            "project", "role"
+        ):
+            held.setdefault(project_id, set()).add(role)
+        return [
             (p, switch_url(request, p.slug, frozenset(held.get(p.pk, ()))))
             for p in projects_for(user)
-        ],
+        ]
+
+    return {
+        "project": current,
+        "user_projects": switcher,
         "can_change": OPERATOR in roles,
         "can_approve": APPROVER in roles,
     }
