@@ -60,7 +60,7 @@ def test_job_status_is_the_same_badge_and_links_its_image(operator_client, owner
         image_id="8ec93389-e81c-5380-b6d6-d879652b7b6a",
     )
     body = operator_client.get("/p/owner/jobs/").content.decode()
-    assert 'class="job-status badge status-failed"' in body
+    assert '<span class="badge status-failed">Failed</span>' in body
     assert 'href="/p/owner/images/8ec93389-e81c-5380-b6d6-d879652b7b6a/"' in body
     assert "UTC" in body
 
