@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from jobs.models import Job
 
@@ -58,6 +59,7 @@ def test_job_status_is_the_same_badge_and_links_its_image(operator_client, owner
         title="j",
         status="failed",
         image_id="8ec93389-e81c-5380-b6d6-d879652b7b6a",
+        started_at=timezone.now(),
     )
     body = operator_client.get("/p/owner/jobs/").content.decode()
     assert '<span class="badge status-failed">Failed</span>' in body
