@@ -300,3 +300,13 @@ def test_scope_tabs_start_afresh(operator_client, owner_project):
     assert '<a href="?scope=all">All I can see</a>' in body
     assert '<a href="?scope=public" aria-current="page">Public</a>' in body
     assert '<a href="?">My images</a>' in body
+
+
+def test_a_gone_marker_offers_the_first_page(operator_client, owner_project):
+    resp = operator_client.get(
+        "/p/owner/images/", {"marker": "00000000-0000-0000-0000-000000000000", "name": "x"}
+    )
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert 'class="message error"' in body
+    assert '<a href="?name=x">Start again from the first page</a>' in body
