@@ -1,11 +1,10 @@
 from django.urls import path
 
-from images.views import cloud, detail, lists
+from images.views import cloud, detail, inbox, lists, members
 
 app_name = "images"
 urlpatterns = [
     path("", lists.image_list, name="list"),
-    path("shared/", lists.shared_with_me, name="shared"),
     path("cloud/", cloud.cloudimage_list, name="cloudimages"),
     # --- image pages (issue 10): one image, its actions, find, bulk ---
     path("find/", lists.find_image, name="find"),
@@ -20,4 +19,20 @@ urlpatterns = [
     path("<uuid:image_id>/reactivate/", detail.image_reactivate, name="reactivate"),
     path("<uuid:image_id>/tags/", detail.image_tags, name="tags"),
     path("<uuid:image_id>/tags/remove/", detail.image_tag_remove, name="tag_remove"),
+]
+
+# --- sharing (issue 10): members, inbox, outbox, bulk share ---------------------------------
+urlpatterns += [
+    path("shared/", inbox.inbox, name="shared"),
+    path("shared/answer/", inbox.answer, name="answer"),
+    path("outbox/", members.outbox, name="outbox"),
+    path("share/", members.bulk_share, name="bulk_share"),
+    path("<str:image_id>/members/", members.members, name="members"),
+    path("<str:image_id>/members/add/", members.add_members, name="member_add"),
+    path("<str:image_id>/members/make-shared/", members.make_image_shared, name="make_shared"),
+    path(
+        "<str:image_id>/members/<str:member_id>/remove/",
+        members.remove_member,
+        name="member_remove",
+    ),
 ]

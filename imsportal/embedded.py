@@ -67,9 +67,13 @@ def main() -> int:
         else [os.environ.get("CLOUD_PROJECT_SLUG", "default")]
     )
     project_args = [arg for slug in slugs for arg in ("--project", slug)]
+    # ADMIN_PASSWORD_FILE chooses the first admin's password, so that it is never printed
+    # (into a terminal log or a CI transcript); otherwise one is generated and shown once.
+    password_file = os.environ.get("ADMIN_PASSWORD_FILE")
+    password_args = ["--password-file", password_file] if password_file else []
     _run(
         "manage.py", "create_user", "admin", "--superuser", "--if-missing",
-        *project_args, "--role", "operator", "--role", "approver",
+        *project_args, "--role", "operator", "--role", "approver", *password_args,
     )  # fmt: skip
 
     supervisor = Supervisor(BASE_DIR, _env())

@@ -68,32 +68,32 @@ def prepare() -> Layout:
     if paths.broker_dir:
         for sub in ("queue", "processed", "control"):
             _folder(paths.broker_dir / sub)
-        _private(paths.broker_dir, FOLDER_MODE)
+        tighten(paths.broker_dir, FOLDER_MODE)
     if paths.results_dir:
         _folder(paths.results_dir)
     if paths.secret_key_file and not envsecret("SECRET_KEY"):
         persistent_secret(paths.secret_key_file)  # created 0600 on first use
-        _private(paths.secret_key_file, FILE_MODE)
+        tighten(paths.secret_key_file, FILE_MODE)
     if paths.encryption_key_file and not envsecret("ENCRYPTION_KEYS"):
         persistent_secret(paths.encryption_key_file, fernet=True)
-        _private(paths.encryption_key_file, FILE_MODE)
+        tighten(paths.encryption_key_file, FILE_MODE)
     if paths.sqlite_file:
         # Created empty (SQLite takes an empty file as a new database) so it is 0600 from the
         # start; its -wal and -shm files take the database file's mode.
         fd = os.open(paths.sqlite_file, os.O_WRONLY | os.O_CREAT, FILE_MODE)
         os.close(fd)
         for suffix in ("", "-wal", "-shm", "-journal"):
-            _private(paths.sqlite_file.with_name(paths.sqlite_file.name + suffix), FILE_MODE)
+            tighten(paths.sqlite_file.with_name(paths.sqlite_file.name + suffix), FILE_MODE)
     return paths
 
 
 def _folder(path: Path, private: bool = True) -> None:
     path.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE if private else 0o755)
     if private:
-        _private(path, FOLDER_MODE)
+        tighten(path, FOLDER_MODE)
 
 
-def _private(path: Path, mode: int) -> None:
+def tighten(path: Path, mode: int) -> None:
     """Tighten ``path`` to ``mode`` if it exists and is more open (never loosen it)."""
     try:
         st = path.stat()

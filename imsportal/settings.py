@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,36 +29,38 @@ PATHS = layout()
 DATA_DIR = PATHS.data_dir
 
 DEBUG = envbool("DEBUG", False)
-SECRET_KEY = envsecret("SECRET_KEY")
-if not SECRET_KEY and not PATHS.embedded:
-    # Several hosts (or processes on a shared database) must sign with one key.
-    raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required with DATABASE_URL")
-if not SECRET_KEY:
-    assert PATHS.secret_key_file is not None
-    SECRET_KEY = read_secret_file(PATHS.secret_key_file) or ""
-    if not SECRET_KEY:
+
+
+def _key(name: str, generated: Path | None) -> str:
+    """A key every host of one portal must share: from ``name`` (or ``name_FILE``); on the
+    embedded defaults (one host) from the file ``imsportal.prepare`` generated instead."""
+    value = envsecret(name)
+    if value:
+        return value
+    if generated is None:
+        # Several hosts (or processes on a shared database) must use one key.
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) is required with DATABASE_URL")
+    value = read_secret_file(generated) or ""
+    if not value:
         raise ImproperlyConfigured(
-            f"SECRET_KEY is not set and {PATHS.secret_key_file} does not exist yet: set "
-            "SECRET_KEY (or SECRET_KEY_FILE), or run `make run` or any `manage.py` command, "
-            "which generate it"
+            f"{name} is not set and {generated} does not exist yet: set {name} (or "
+            f"{name}_FILE), or run `make run` or any `manage.py` command, which generate it"
         )
-# Fernet keys that encrypt the cloud projects' secrets, newest first (see projects/crypto.py);
-# like SECRET_KEY: required with DATABASE_URL, else generated once by imsportal.prepare.
-_encryption_keys = envsecret("ENCRYPTION_KEYS")
-if not _encryption_keys and not PATHS.embedded:
+    return value
+
+
+SECRET_KEY = _key("SECRET_KEY", PATHS.secret_key_file)
+# Fernet keys that encrypt the cloud projects' secrets, newest first (see projects/crypto.py).
+ENCRYPTION_KEYS = [
+    k.strip() for k in _key("ENCRYPTION_KEYS", PATHS.encryption_key_file).split(",") if k.strip()
+]
+try:
+    [Fernet(key) for key in ENCRYPTION_KEYS]
+except ValueError:
     raise ImproperlyConfigured(
-        "ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE) is required with DATABASE_URL"
-    )
-if not _encryption_keys:
-    assert PATHS.encryption_key_file is not None
-    _encryption_keys = read_secret_file(PATHS.encryption_key_file) or ""
-    if not _encryption_keys:
-        raise ImproperlyConfigured(
-            f"ENCRYPTION_KEYS is not set and {PATHS.encryption_key_file} does not exist yet: "
-            "set ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE), or run `make run` or any "
-            "`manage.py` command, which generate it"
-        )
-ENCRYPTION_KEYS = [k.strip() for k in _encryption_keys.split(",") if k.strip()]
+        "ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64-encoded bytes each), "
+        "comma-separated"
+    ) from None
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 SECURE_COOKIES = envbool("SECURE_COOKIES", False)
@@ -242,6 +245,7 @@ CLOUD_HTTP = {
     "connect_timeout": envfloat("CLOUD_CONNECT_TIMEOUT", 5.0, minimum=0.1),
     "read_timeout": envfloat("CLOUD_READ_TIMEOUT", 60.0, minimum=0.1),
     "retries": envint("CLOUD_RETRIES", 3, minimum=0),
+    "max_response_bytes": envint("CLOUD_MAX_RESPONSE_BYTES", 16 * 1024 * 1024, minimum=65536),
 }
 # Seconds all the cloud calls of one page may take in all, retries included
 # (imsportal.middleware.CloudBudgetMiddleware). Tasks have no such bound.

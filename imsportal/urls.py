@@ -13,6 +13,8 @@ urlpatterns = [
     # The cloud project is part of every project-scoped URL: see projects/access.py.
     path("p/<slug:project_slug>/images/", include("images.urls")),
     path("p/<slug:project_slug>/jobs/", include("jobs.urls")),
+    # Sharing (issue 10): the inbox across every project where the user is an approver.
+    path("inbox/", include("images.inbox_urls")),
     path("projects/", include("imsportal.projects.urls")),
     path("audit/", include("imsportal.audit.urls")),
     path("admin/", admin.site.urls),

@@ -36,6 +36,15 @@ def sample_path(route: str, **values: str) -> str:
     return "/" + path.lstrip("^").rstrip("$")
 
 
+# Sharing (issue 10): real ids, so an allowed request reaches the cloud and is not a 404: a
+# seeded shared image of owner-project and partner-project's id (the local cloud's seed
+# derives both from this namespace; see imsportal/localcloud/management/commands/seed.py).
+SEED_NAMESPACE = uuid.UUID("6b0e5c8e-3f7c-4c41-9a57-5e2d3f8c2a10")
+SHARING_SAMPLES = {
+    "image_id": str(uuid.uuid5(SEED_NAMESPACE, "image:cirros-0.6.2")),
+    "member_id": uuid.uuid5(SEED_NAMESPACE, "partner-project").hex,
+}
+
 ROUTES = [(p.name, r, p) for p, r in walk(get_resolver().url_patterns)]
 PORTAL_URLS = [(name, sample_path(r)) for name, r, _ in ROUTES]
 PROJECT_ROUTES = [(name, r, p) for name, r, p in ROUTES if "<slug:project_slug>" in r]
@@ -133,7 +142,7 @@ def test_role_matrix(
     user = make_user("u", ROLE_SETS[roles])
     client.force_login(user)
     slug = "owner" if where == "own" else "partner"
-    path = sample_path(route, project_slug=slug, pk=str(owner_job.pk), image_id=SEEDED_IMAGE_ID)
+    path = sample_path(route, project_slug=slug, pk=str(owner_job.pk), **SHARING_SAMPLES)
     if method == "POST":
         resp = client.post(path)
     else:

@@ -16,8 +16,9 @@ from tests.localcloud_server import free_port
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def start(data_dir: Path, web_port: int, cloud_port: int) -> subprocess.Popen:
+def start(data_dir: Path, web_port: int, cloud_port: int, **extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUD_", "DATABASE_URL"))}
+    env.update(extra)
     env.update(
         IMSPORTAL_DATA_DIR=str(data_dir),
         PORTAL_PORT=str(web_port),
@@ -85,9 +86,9 @@ def admin_sees_both_demo_projects(base: str, password: str) -> None:
     assert 'role="alert"' not in partner.text  # the partner's credentials work
 
 
-def run_once(data_dir: Path, password: str | None = None) -> str:
+def run_once(data_dir: Path, password: str | None = None, **extra: str) -> str:
     web, cloud = free_port(), free_port()
-    proc = start(data_dir, web, cloud)
+    proc = start(data_dir, web, cloud, **extra)
     try:
         out = read_until(proc, r"IMS Portal is running at http://127\.0\.0\.1:\d+/")
         children = children_of(proc.pid)
@@ -124,6 +125,15 @@ def test_run_twice(tmp_path):
     assert "exists already" in second
     assert password not in second
     assert "0 new demo images" in second
+
+
+def test_the_admin_password_from_a_file_is_never_printed(tmp_path):
+    secret = tmp_path / "admin-password"
+    secret.write_text("Chosen-Admin-Pass-42\n")
+    out = run_once(tmp_path / "data", "Chosen-Admin-Pass-42", ADMIN_PASSWORD_FILE=str(secret))
+    assert "Created 'admin'" in out
+    assert "Chosen-Admin-Pass-42" not in out
+    assert "password:" not in out
 
 
 def cmdline(pid: int) -> str:

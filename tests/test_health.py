@@ -18,12 +18,14 @@ ANSWER_WITHIN = 2.0
 
 
 @pytest.fixture
-def healthz(client):
+def healthz(client, settings):
     def get():
         started = time.monotonic()
         resp = client.get("/healthz")
         elapsed = time.monotonic() - started
-        assert elapsed < ANSWER_WITHIN, f"/healthz took {elapsed:.2f} s"
+        # A test that raises HEALTH_TIMEOUT to count slow answers is bounded by its own budget.
+        limit = max(ANSWER_WITHIN, settings.HEALTH_TIMEOUT + 0.5)
+        assert elapsed < limit, f"/healthz took {elapsed:.2f} s"
         return resp.status_code, resp.json(), resp.content.decode()
 
     return get

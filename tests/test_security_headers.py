@@ -7,14 +7,14 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.test_access import page_paths
+from tests.test_access import SHARING_SAMPLES, page_paths
 
 pytestmark = pytest.mark.django_db
 
 # The pages of the owner project, of its job 1 and of the owner project's settings.
 PAGES = [
     path
-    for name, path in page_paths(project_slug="owner", slug="owner", pk="1")
+    for name, path in page_paths(project_slug="owner", slug="owner", pk="1", **SHARING_SAMPLES)
     if name != "export"  # CSV, not a page
 ]
 

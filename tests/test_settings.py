@@ -13,6 +13,9 @@ from imsportal import env
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TEST_KEY = "V8AHt1_s0va2mIDv_RYYH9jf0N1rGOJsp8b3VAKX12c="
+
+
 def load_settings(
     tmp_path, *, prepare: bool = True, show: str = "settings.DEBUG", **variables
 ) -> subprocess.CompletedProcess:
@@ -21,7 +24,9 @@ def load_settings(
     environ = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("CLOUD_", "DATABASE", "SECRET_KEY", "SECURE_", "LOG_LEVEL"))
+        if not k.startswith(
+            ("CLOUD_", "DATABASE", "SECRET_KEY", "ENCRYPTION_KEYS", "SECURE_", "LOG_LEVEL")
+        )
     }
     environ.update(IMSPORTAL_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="imsportal.settings")
     environ.update(variables)
@@ -43,7 +48,10 @@ def load_settings(
         ({"CLOUD_AUTH_TYPE": "kerberos"}, "CLOUD_AUTH_TYPE must be one of password, token, aksk"),
         ({"CLOUD_AUTH_TYPE": "token"}, "needs CLOUD_TOKEN and CLOUD_IMAGE_ENDPOINT"),
         ({"CLOUD_AUTH_TYPE": "aksk", "CLOUD_AK": "x"}, "needs CLOUD_AK, CLOUD_SK"),
-        ({"DATABASE_URL": "nonsense://", "SECRET_KEY": "k"}, "DATABASE_URL is not a database URL"),
+        (
+            {"DATABASE_URL": "nonsense://", "SECRET_KEY": "k", "ENCRYPTION_KEYS": TEST_KEY},
+            "DATABASE_URL is not a database URL",
+        ),
         ({"SECRET_KEY_FILE": "/nonexistent/key"}, "SECRET_KEY_FILE: cannot read"),
         ({"CELERY_TASK_TIME_LIMIT": "10", "CELERY_TASK_SOFT_TIME_LIMIT": "20"}, "must be larger"),
         ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING"),
@@ -58,6 +66,11 @@ def load_settings(
             {"DATABASE_URL": "postgres://u@127.0.0.1:1/x"},
             "SECRET_KEY (or SECRET_KEY_FILE) is required with DATABASE_URL",
         ),
+        (
+            {"DATABASE_URL": "postgres://u@127.0.0.1:1/x", "SECRET_KEY": "k" * 50},
+            "ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE) is required with DATABASE_URL",
+        ),
+        ({"ENCRYPTION_KEYS": "not-a-fernet-key"}, "ENCRYPTION_KEYS must be Fernet keys"),
     ],
 )
 def test_bad_values_fail_with_a_clear_message(tmp_path, variables, message):
@@ -76,7 +89,7 @@ def test_defaults_load(tmp_path):
 
 def test_settings_create_no_folder_or_file(tmp_path):
     data = tmp_path / "data"
-    result = load_settings(data, prepare=False, SECRET_KEY="k" * 50)
+    result = load_settings(data, prepare=False, SECRET_KEY="k" * 50, ENCRYPTION_KEYS=TEST_KEY)
     assert result.returncode == 0, result.stderr
     assert not data.exists()
 
@@ -94,10 +107,12 @@ def test_a_shared_database_takes_the_key_from_the_environment(tmp_path):
         show="settings.SECRET_KEY",
         DATABASE_URL=f"sqlite:///{tmp_path}/shared.sqlite3",
         SECRET_KEY="shared-key-" + "x" * 40,
+        ENCRYPTION_KEYS=TEST_KEY,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "shared-key-" + "x" * 40
     assert not (tmp_path / "secret_key").exists()  # no generated key off the defaults
+    assert not (tmp_path / "encryption_key").exists()
 
 
 def test_prepare_makes_private_folders_and_files_and_is_idempotent(tmp_path, monkeypatch):

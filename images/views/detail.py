@@ -27,6 +27,7 @@ from images.forms import (
 )
 from images.metadefs import definitions_for
 from images.owners import known_owners
+from images.views.members import panel_context
 from imsportal.accounts.roles import OPERATOR
 from imsportal.audit.record import audited
 from imsportal.cloud import cloudapi_for
@@ -74,6 +75,8 @@ def image_detail(request, project, image_id: UUID):
     owners = known_owners(request.user, project)
     props = sorted(image.properties.items())
     context = {
+        # The members panel (one more call, for members, when the image is shared).
+        **panel_context(request, cloudapi_for(request), image),
         "image": image,
         # Only the owner may change an image: others' images show no change controls.
         "is_mine": image.owner == cloudapi_for(request).auth.project_id,

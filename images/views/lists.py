@@ -282,20 +282,3 @@ def _scan(conn, q: str) -> dict[str, Any]:
         "stopped_early": bool(marker),
         "scanned": scanned,
     }
-
-
-# --- shared with me (the sharing part of issue 10 replaces this page) --------------------------
-@project_view()
-def shared_with_me(request, project):
-    """Images other projects offer to this one: pending first, then accepted and rejected."""
-    groups, error = {}, None
-    try:
-        conn = cloudapi_for(request)
-        mine = conn.auth.project_id
-        for status in ("pending", "accepted", "rejected"):
-            offered = conn.image.images(visibility="shared", member_status=status, limit=100)
-            groups[status] = [image for image in offered if image.owner != mine]
-    except ApiError as e:
-        error = str(e)
-        messages.warning(request, error)
-    return render(request, "images/shared_with_me.html", {"groups": groups, "error": error})

@@ -7,6 +7,7 @@ drops the cached one so the next request re-authenticates (used once after a 401
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,8 @@ import requests
 
 from imsportal.cloudapi import exceptions as exc
 from imsportal.cloudapi.http import _out_of_time, _reason, bounded_timeout, raise_from_response
+
+log = logging.getLogger(__name__)
 
 # Refresh a token that has less than this left, as keystoneauth does.
 MIN_TOKEN_LIFE = timedelta(seconds=120)
@@ -162,8 +165,11 @@ class PasswordAuth:
                 raise exc.DeadlineExceededError(
                     "The identity service did not answer in time", url=url
                 ) from e
+            # The message is shown to users: no internal address in it (it is on e.url and in
+            # this log line for the operator).
+            log.warning("cannot reach the identity service at %s: %s", url, e)
             raise exc.ConnectionFailed(
-                f"Cannot reach the identity service at {url}: {_reason(e)}", url=url
+                f"Cannot reach the identity service: {_reason(e)}", url=url
             ) from e
         raise_from_response(resp)
         token = resp.headers.get("X-Subject-Token")

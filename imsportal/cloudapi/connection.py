@@ -65,7 +65,13 @@ class Connection:
         http_options = {
             **{
                 k: config[k]
-                for k in ("connect_timeout", "read_timeout", "retries", "total_timeout")
+                for k in (
+                    "connect_timeout",
+                    "read_timeout",
+                    "retries",
+                    "total_timeout",
+                    "max_response_bytes",
+                )
                 if k in config
             },
             **http_options,

@@ -55,6 +55,10 @@ class DeadlineExceededError(ConnectionFailed):
     """The cloud did not answer within the call's total time budget (all tries included)."""
 
 
+class ResponseTooLargeError(ApiError):
+    """The cloud answered with more than the client reads into memory (``max_response_bytes``)."""
+
+
 class BadRequestError(ApiError):
     pass
 

@@ -234,9 +234,13 @@ class HttpClient:
         backoff: float = 0.5,
         max_backoff: float = 20.0,
         total_timeout: float | None = None,
+        max_response_bytes: int = 16 * 1024 * 1024,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.auth = auth
+        # The largest answer read into memory (not a streamed download): a broken or hostile
+        # cloud must not be able to fill a portal process with one response.
+        self.max_response_bytes = max_response_bytes
         # Seconds one request() may take in all, tries and sleeps included (None: unbounded
         # but for the caller's ``deadline()``). Pages use a short one, uploads a long one.
         self.total_timeout = total_timeout
@@ -362,8 +366,10 @@ class HttpClient:
             bounded_timeout(timeout or self.timeout)  # the login below must not start late
             prepared.headers.update(self.auth.headers_for(prepared))
             try:
+                # Always streamed from the socket: _read_capped reads what the caller did not
+                # ask to stream, up to max_response_bytes.
                 resp = self.session.send(
-                    prepared, stream=stream, timeout=bounded_timeout(timeout or self.timeout)
+                    prepared, stream=True, timeout=bounded_timeout(timeout or self.timeout)
                 )
             except requests.RequestException as e:
                 late = _out_of_time()
@@ -381,8 +387,10 @@ class HttpClient:
                         method=method,
                         url=url,
                     ) from e
+                # Shown to users: no internal address (it is on e.url and in this log line).
+                log.warning("cannot reach %s %s: %s", method, url, e)
                 raise exc.ConnectionFailed(
-                    f"Cannot reach the cloud at {_host(url)}: {_reason(e)}", method=method, url=url
+                    f"Cannot reach the cloud: {_reason(e)}", method=method, url=url
                 ) from e
             if (
                 resp.status_code == 401
@@ -410,12 +418,43 @@ class HttpClient:
                 resp.close()
                 self._sleep(delay)
                 continue
+            if resp.status_code >= 300 or not stream:
+                self._read_capped(resp, method, url)
             if resp.status_code >= 300:
-                if stream:
-                    resp.content  # noqa: B018 - read the error body before closing
                 raise_from_response(resp)
             self._completed(method, url, resp)
             return resp
+
+    def _read_capped(self, resp: requests.Response, method: str, url: str) -> None:
+        """Read the body into ``resp`` (as requests would), refusing one larger than
+        ``max_response_bytes`` without holding more than that in memory."""
+        limit = self.max_response_bytes
+        declared = resp.headers.get("Content-Length", "")
+        too_large = declared.isdigit() and int(declared) > limit
+        body = bytearray()
+        if not too_large:
+            try:
+                for chunk in resp.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        too_large = True
+                        break
+            except requests.RequestException as e:
+                resp.close()
+                raise exc.ConnectionFailed(
+                    f"The cloud's answer broke off: {_reason(e)}", method=method, url=url
+                ) from e
+        if too_large:
+            resp.close()
+            raise exc.ResponseTooLargeError(
+                f"The cloud's answer is larger than {limit} bytes; not read",
+                status_code=resp.status_code,
+                request_id=request_id_of(resp),
+                method=method,
+                url=url,
+            )
+        resp._content = bytes(body)  # what resp.content returns from now on
+        resp._content_consumed = True
 
     @staticmethod
     def _can_wait(delay: float) -> bool:
@@ -465,12 +504,6 @@ def new_session() -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "imsportal-cloudapi/0.1"
     return session
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc or url
 
 
 def _reason(e: Exception) -> str:

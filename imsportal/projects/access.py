@@ -67,6 +67,7 @@ def project_view(role: str = VIEWER, methods: Iterable[str] = ("GET",)) -> Calla
                 return HttpResponseNotAllowed(allowed)
             return view(request, project, *args, **kwargs)
 
+        wrapper.required_role = role  # read by the project switcher
         return wrapper
 
     return decorate

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-from imsportal.accounts.roles import APPROVER, OPERATOR
+from imsportal.accounts.roles import APPROVER, OPERATOR, VIEWER
 from imsportal.projects.access import projects_for
+from imsportal.projects.models import ProjectRole
 
 
-def switch_url(request, slug: str) -> str:
-    """The same kind of page in another project: the same list, or the list of the same
-    app when the page names an object (an image id means nothing in another project)."""
+def switch_url(request, slug: str, roles: frozenset[str] = frozenset({VIEWER})) -> str:
+    """The same kind of page in another project: the same page, or the list of the same app
+    when the page names an object (an image id means nothing in another project) or needs a
+    role the user does not hold there (``roles``: theirs in the other project)."""
     match = request.resolver_match
     if match and "project_slug" in match.kwargs:
         names = [match.view_name, f"{match.namespace}:list"]
-        if set(match.kwargs) != {"project_slug"}:
+        needed = getattr(match.func, "required_role", VIEWER)
+        if set(match.kwargs) != {"project_slug"} or (needed != VIEWER and needed not in roles):
             names = names[1:]
         for name in names:
             try:
@@ -32,9 +35,15 @@ def project(request):
         return {}
     current = getattr(request, "project", None)
     roles = getattr(request, "project_roles", frozenset())
+    held: dict[int, set[str]] = {}
+    for project_id, role in ProjectRole.objects.filter(user=user).values_list("project", "role"):
+        held.setdefault(project_id, set()).add(role)
     return {
         "project": current,
-        "user_projects": [(p, switch_url(request, p.slug)) for p in projects_for(user)],
+        "user_projects": [
+            (p, switch_url(request, p.slug, frozenset(held.get(p.pk, ()))))
+            for p in projects_for(user)
+        ],
         "can_change": OPERATOR in roles,
         "can_approve": APPROVER in roles,
     }

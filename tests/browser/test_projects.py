@@ -22,7 +22,7 @@ def test_switch_project_from_the_header_keeps_the_kind_of_page(
     switcher.get_by_role("link", name="partner-project").click()
     expect(page).to_have_url(f"{live_server.url}/p/partner/images/shared/")
     expect(page.locator("details.switcher summary")).to_contain_text("partner-project")
-    expect(page.get_by_role("link", name="Shared with me")).to_have_attribute(
+    expect(page.get_by_role("link", name="Shared with me", exact=True)).to_have_attribute(
         "aria-current", "page"
     )
     page.goto(f"{live_server.url}/")

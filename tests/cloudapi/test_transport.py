@@ -165,7 +165,8 @@ def test_a_connection_error_on_post_is_not_retried_and_is_transient(conn, sleeps
     with pytest.raises(cloudapi.ConnectionFailed) as info:
         conn.image.create_image(name="x")
     assert info.value.transient
-    assert "glance.test:9292" in str(info.value)
+    assert "glance.test" not in str(info.value)  # shown to users: no internal address
+    assert "glance.test:9292" in info.value.url
     assert sleeps == []
 
 

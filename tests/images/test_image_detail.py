@@ -26,7 +26,7 @@ def test_it_shows_every_attribute(operator_client, owner_project):
     # the owner is named by the portal project whose credentials own it
     assert "owner-project</span>" in body
     assert "demo" in body  # tag
-    assert '<section id="members"' in body  # the sharing part's panel goes here
+    assert '<section id="members-panel"' in body  # the members panel of the sharing pages
     assert "UTC" in body  # times carry their zone
 
 

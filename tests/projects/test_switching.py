@@ -58,6 +58,10 @@ def test_switching_from_an_object_page_goes_to_that_apps_list(rf):
     assert switch_url(request, "partner") == "/p/partner/images/shared/"
     request.resolver_match = resolve("/audit/")
     assert switch_url(request, "partner") == "/p/partner/images/"
+    # A page that needs a role the user lacks in the other project: that app's list instead.
+    request.resolver_match = resolve("/p/owner/images/share/")
+    assert switch_url(request, "partner", frozenset({"viewer"})) == "/p/partner/images/"
+    assert switch_url(request, "partner", frozenset({"operator"})) == "/p/partner/images/share/"
 
 
 def test_home_goes_to_the_last_project_used(both_client):

@@ -16,9 +16,16 @@ class Command(BaseCommand):
     def handle(self, bind, threads, seed, **options):
         from gunicorn.app.base import BaseApplication
 
-        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-        settings.IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+        from imsportal.prepare import tighten
+
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+        settings.IMAGES_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
         call_command("migrate", verbosity=0, interactive=False)
+        # Files an older run (before the umask in __main__) left readable to others.
+        tighten(settings.DATA_DIR, 0o700)
+        for path in settings.DATA_DIR.glob("localcloud.sqlite3*"):
+            tighten(path, 0o600)
+        tighten(settings.DATA_DIR / "secret_key", 0o600)
         if seed:
             call_command("seed")
         bind = bind or f"{settings.HOST}:{settings.PORT}"
