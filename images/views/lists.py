@@ -111,7 +111,7 @@ def image_list(request, project):
         error=error,
         mine=mine,
         scope=form.current_scope,
-        scopes=_scope_links(request.GET, form.current_scope),
+        scopes=_scope_links(form.current_scope),
         owners=known_owners(request.user, project),
         transitional=TRANSITIONAL,
         tag_form=TagForm(),
@@ -125,18 +125,17 @@ def image_list(request, project):
     return render(request, template, context)
 
 
-def _scope_links(params: QueryDict, current: str) -> list[dict]:
-    links = []
-    for scope, label in SCOPES.items():
-        q = params.copy()
-        for drop in ("marker", "trail", "scope"):
-            q.pop(drop, None)
-        if scope == "mine":
-            q.pop("owner", None)
-        else:
-            q["scope"] = scope
-        links.append({"url": "?" + q.urlencode(), "label": label, "current": scope == current})
-    return links
+def _scope_links(current: str) -> list[dict]:
+    """The tabs. They start each scope afresh: htmx updates the filters without re-rendering
+    the tabs, so links carrying the filters of the first render would bring back stale ones."""
+    return [
+        {
+            "url": f"?scope={scope}" if scope != "mine" else "?",
+            "label": label,
+            "current": scope == current,
+        }
+        for scope, label in SCOPES.items()
+    ]
 
 
 @project_view()

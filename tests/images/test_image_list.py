@@ -291,3 +291,22 @@ def test_a_failing_cloud_is_a_banner_not_a_500(operator_client, owner_project, l
     assert 'class="message error" role="alert"' in body
     assert "HTTP 500" in body
     assert 'class="tabs"' in body  # the page and its controls are still there
+
+
+def test_scope_tabs_start_afresh(operator_client, owner_project):
+    body = operator_client.get(
+        "/p/owner/images/", {"name": "x", "scope": "public"}
+    ).content.decode()
+    assert '<a href="?scope=all">All I can see</a>' in body
+    assert '<a href="?scope=public" aria-current="page">Public</a>' in body
+    assert '<a href="?">My images</a>' in body
+
+
+def test_a_gone_marker_offers_the_first_page(operator_client, owner_project):
+    resp = operator_client.get(
+        "/p/owner/images/", {"marker": "00000000-0000-0000-0000-000000000000", "name": "x"}
+    )
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert 'class="message error"' in body
+    assert '<a href="?name=x">Start again from the first page</a>' in body
