@@ -345,6 +345,10 @@ def bulk_share(request, project):
     too); POST shares each with every chosen project, with a result per pair."""
     conn = cloudapi_for(request)
     data = request.POST if request.method == "POST" else request.GET
+    # The image list's "Share…" posts its selected rows (``ids``) here: show the form, unbound.
+    from_list = request.method == "POST" and data.get("action") == "share"
+    sharing = request.method == "POST" and not from_list
+    chosen = data.getlist("ids") if from_list else data.getlist("image")
     try:
         mine = conn.auth.project_id
     except ApiError as e:
@@ -352,21 +356,21 @@ def bulk_share(request, project):
         return render(request, "images/bulk_share.html", {"images": [], "form": None})
     directory = project_directory(request.user, request.project)
     form = BulkShareForm(
-        data if request.method == "POST" else None,
-        initial={"image": data.getlist("image")},
+        data if sharing else None,
+        initial={"image": chosen},
         choices=directory.choices(exclude=[mine]),
         own_id=mine,
     )
     ids_field = ImageIdsField(required=False)
     try:
-        ids = ids_field.clean(data.getlist("image"))
+        ids = ids_field.clean(chosen)
     except forms.ValidationError as e:
         ids = []
         messages.error(request, " ".join(e.messages))
     found = in_parallel(lambda i: safe(conn.image.get_image, i), ids)
     images = [i for i in found if isinstance(i, Image)]
     missing = [(i, str(f)) for i, f in zip(ids, found, strict=True) if isinstance(f, ApiError)]
-    if request.method == "POST" and form.is_valid() and images:
+    if sharing and form.is_valid() and images:
         results: list[ShareResult] = []
         for image in images:
             results += share_many(

@@ -110,3 +110,23 @@ def test_bulk_share_needs_the_operator_role(viewer_client, make_image):
     assert viewer_client.get(bulk_url(a)).status_code == 403
     resp = viewer_client.post("/p/owner/images/share/", {"image": [a.id], "ids": OTHER})
     assert resp.status_code == 403
+
+
+def test_the_image_lists_selection_opens_the_bulk_share_form(operator_client, make_image):
+    """The list's "Share…" posts the selected rows; nothing is shared until the form is sent."""
+    a, b = make_image(), make_image()
+    resp = operator_client.post(
+        "/p/owner/images/share/", {"action": "share", "ids": [a.id, b.id], "tag": ""}
+    )
+    body = resp.content.decode()
+    assert resp.status_code == 200
+    assert a.name in body
+    assert b.name in body
+    assert "errorlist" not in body  # an unbound form: no "choose a project" yet
+
+
+def test_the_list_offers_share_for_rows_and_selections(operator_client, make_image):
+    image = make_image()
+    body = operator_client.get("/p/owner/images/", {"name": image.name}).content.decode()
+    assert f'href="/p/owner/images/{image.id}/members/">Share…</a>' in body
+    assert 'formaction="/p/owner/images/share/"' in body
