@@ -130,7 +130,15 @@ def test_pause_resume_cancel_and_a_format_mismatch(page, live_server, login, set
     expect(page.locator("#upload-status")).to_contain_text("stored on the server", timeout=20_000)
     page.get_by_role("button", name="Pause").click()
     expect(page.locator("#upload-status")).to_contain_text("Paused")
-    paused_at = StagedUpload.objects.get().offset
+    # A PATCH already on the wire when Pause was pressed may still land: let it settle first.
+    paused_at, settled = StagedUpload.objects.get().offset, False
+    for _ in range(20):
+        page.wait_for_timeout(500)
+        offset = StagedUpload.objects.get().offset
+        settled, paused_at = offset == paused_at, offset
+        if settled:
+            break
+    assert settled
     page.wait_for_timeout(1500)
     assert StagedUpload.objects.get().offset == paused_at  # nothing moves while paused
     page.get_by_role("button", name="Resume").click()
