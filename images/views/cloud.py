@@ -76,8 +76,7 @@ def cloudimage_edit(request, project, image_id):
                     "cloudimage.update",
                     conn,
                     request=request,
-                    target_id=image.id,
-                    target_name=image.name or "",
+                    image=image,
                     params={"changes": changes},
                 ):
                     updated = conn.ims.update_cloudimage(image.id, **changes)

@@ -129,8 +129,7 @@ def image_edit(request, project, image_id: UUID):
                 "image.update",
                 conn,
                 request=request,
-                target_id=image.id,
-                target_name=image.name or "",
+                image=image,
                 params={"changes": changes},
             ):
                 updated = conn.image.update_image(image.id, **changes)
@@ -162,8 +161,7 @@ def image_delete(request, project, image_id: UUID):
                 "image.delete",
                 conn,
                 request=request,
-                target_id=image.id,
-                target_name=image.name or "",
+                image=image,
             ):
                 conn.image.delete_image(image.id, ignore_missing=False)
         except ApiError as e:
@@ -189,8 +187,7 @@ def image_unprotect(request, project, image_id: UUID):
                 "image.update",
                 conn,
                 request=request,
-                target_id=image.id,
-                target_name=image.name or "",
+                image=image,
                 params={"changes": {"is_protected": False}},
             ):
                 conn.image.update_image(image.id, is_protected=False)
@@ -235,8 +232,7 @@ def _status_action(request, project, image_id, action: str) -> HttpResponse:
             f"image.{action}",
             conn,
             request=request,
-            target_id=image.id,
-            target_name=image.name or "",
+            image=image,
         ):
             getattr(conn.image, f"{action}_image")(image.id)
         messages.success(request, f"{action.capitalize()}d image “{label}”.")
@@ -313,8 +309,7 @@ def image_tags(request, project, image_id: UUID):
             "image.tag.add",
             conn,
             request=request,
-            target_id=image.id,
-            target_name=image.name or "",
+            image=image,
             params={"tag": tag},
         ):
             conn.image.add_tag(image.id, tag)
@@ -348,8 +343,7 @@ def image_tag_remove(request, project, image_id: UUID):
             "image.tag.remove",
             conn,
             request=request,
-            target_id=image.id,
-            target_name=image.name or "",
+            image=image,
             params={"tag": tag},
         ):
             conn.image.remove_tag(image.id, tag)

@@ -216,8 +216,7 @@ def _bulk_one(request, conn, image_id: str, action: str, params: dict) -> None:
             action,
             conn,
             request=request,
-            target_id=image.id,
-            target_name=image.name or "",
+            image=image,
             params=params,
         ):
             if action == "image.delete":

@@ -66,8 +66,7 @@ def make_shared(request: HttpRequest, conn: Connection, image: Image) -> Image:
         "image.update",
         conn,
         request=request,
-        target_id=image.id,
-        target_name=image.name or "",
+        image=image,
         params={"visibility": "shared", "was": image.visibility},
     ):
         return conn.image.update_image(image, visibility="shared")
@@ -89,8 +88,7 @@ def share_image(
                 "image.share",
                 conn,
                 request=request,
-                target_id=image.id,
-                target_name=image.name or "",
+                image=image,
                 params={"member": member_id},
             ):
                 conn.image.add_member(image, member=member_id)
@@ -284,8 +282,7 @@ def remove_member(request, project, image_id: str, member_id: str):
                 "image.unshare",
                 conn,
                 request=request,
-                target_id=image.id,
-                target_name=image.name or "",
+                image=image,
                 params={"member": member_id},
             ):
                 conn.image.remove_member(member_id, image, ignore_missing=False)

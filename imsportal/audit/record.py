@@ -1,7 +1,6 @@
 """Writing the audit trail: ``record`` for one entry, ``audited`` around a cloud change.
 
-    with audited("image.delete", conn, request=request, target_id=image.id,
-                 target_name=image.name):
+    with audited("image.delete", conn, request=request, image=image):
         conn.image.delete_image(image)
 
 ``audited`` collects the cloud's request ids of the calls made in its block (the changing
@@ -102,10 +101,13 @@ def audited(
     request: HttpRequest | None = None,
     user=None,
     project=None,
+    image=None,
     target_id: str = "",
     target_name: str = "",
     params: dict | None = None,
 ) -> Iterator[AuditTarget]:
+    if image is not None:  # a change to one image: it is the target
+        target_id, target_name = image.id, image.name or ""
     target = AuditTarget(str(target_id or ""), target_name or "", dict(params or {}))
     common = {"request": request, "user": user, "project": project}
     with conn.http.recording() as calls:
