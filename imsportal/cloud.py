@@ -35,6 +35,8 @@ def connection_for(project: CloudProject) -> Connection:
             return cached[1]
         if _session is None:
             _session = new_session()  # one connection pool per process, for every project
+        if project.get_deferred_fields():  # the secrets, left out by get_project_for_user
+            project.refresh_from_db(fields=list(project.get_deferred_fields()))
         conn = Connection.from_config(project.cloud_config(), session=_session)
         _cache[project.pk] = (version, conn)
         return conn

@@ -120,6 +120,14 @@ def main() -> int:
         supervisor.stop_all()
 
 
+def web_workers() -> int:
+    """gunicorn processes: ``WEB_WORKERS``, by default one per CPU (at most 4). One Python
+    process runs on one core at a time, however many threads it has."""
+    from imsportal.env import envint
+
+    return envint("WEB_WORKERS", min(os.cpu_count() or 1, 4), minimum=1)
+
+
 def web_server_args(host: str, port: int) -> list[str]:
     """gunicorn for the portal: threads with headroom, and a read timeout per connection
     (imsportal/webserver.py) so clients that never finish their headers cannot block it."""
@@ -134,7 +142,7 @@ def web_server_args(host: str, port: int) -> list[str]:
         "--threads",
         "16",
         "--workers",
-        "1",
+        str(web_workers()),
         "--timeout",
         "120",
         "--log-level",

@@ -85,5 +85,7 @@ def test_a_status_poll_reads_only_what_it_shows(viewer_client, make_job):
     viewer_client.get(url, headers={"HX-Request": "true"})  # the session's first write
     with CaptureQueriesContext(connection) as queries:
         assert viewer_client.get(url, headers={"HX-Request": "true"}).status_code == 200
-    # session, user, project, the user's roles there, the job
-    assert len(queries) <= 5, [q["sql"] for q in queries]
+    # session, user, the project with the user's roles there (one query), the job
+    assert len(queries) == 4, [q["sql"] for q in queries]
+    project_query = queries[2]["sql"]
+    assert "JOIN" in project_query and '"password"' not in project_query  # secrets left out

@@ -73,3 +73,22 @@ def test_clients_stuck_in_their_headers_do_not_block_the_portal(web):
     finally:
         for s in stalled:
             s.close()
+
+
+def test_web_workers_default_to_the_cpus_and_follow_web_workers(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    def workers() -> str:
+        args = web_server_args("127.0.0.1", 8000)
+        return args[args.index("--workers") + 1]
+
+    monkeypatch.delenv("WEB_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert workers() == "2"
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert workers() == "4"  # at most 4 by default
+    monkeypatch.setenv("WEB_WORKERS", "6")
+    assert workers() == "6"
+    monkeypatch.setenv("WEB_WORKERS", "0")
+    with pytest.raises(ImproperlyConfigured, match="WEB_WORKERS"):
+        workers()

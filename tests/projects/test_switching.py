@@ -137,3 +137,31 @@ def test_a_task_gets_the_projects_stored_credentials(owner_project):
     conn = cloud.cloudapi_for_project(owner_project.pk)
     assert conn.auth.username == "owner"
     assert conn.image.list_page(limit=1).items
+
+
+def test_a_pages_project_leaves_the_secrets_encrypted_until_a_client_is_built(
+    both_client, monkeypatch
+):
+    """get_project_for_user reads the project and the roles in one plain query without the
+    secrets; building the project's client loads them, so the page's cloud call signs in."""
+    from imsportal.projects import access
+
+    held_at_start, built_from = [], []
+    real_held, real_connection = access._project_with_roles, cloud.connection_for
+
+    def held(slug, user_id):
+        projects = real_held(slug, user_id)
+        held_at_start.append(({p.role for p in projects}, projects[0].get_deferred_fields()))
+        return projects
+
+    def connection_for(project):
+        built_from.append(project)
+        return real_connection(project)
+
+    monkeypatch.setattr(access, "_project_with_roles", held)
+    monkeypatch.setattr(cloud, "connection_for", connection_for)
+    cloud.reset()
+    body = both_client.get("/p/owner/images/").content.decode()
+    assert held_at_start == [({"operator", "approver"}, set(CloudProject.SECRET_FIELDS))]
+    assert 'id="row-' in body  # the owner's images, listed with the stored password
+    assert built_from[0].get_deferred_fields() == set()  # loaded when the client was built
