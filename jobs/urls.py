@@ -7,9 +7,8 @@ urlpatterns = [
     path("", views.job_list, name="list"),
     path("<int:pk>/status", views.job_status, name="status"),
     # --- the job center (issue 11) ---------------------------------------------------------
-    path("new", views.job_new_rows, name="new_rows"),
+    path("poll", views.job_list_poll, name="list_poll"),
     path("<int:pk>/", views.job_detail, name="detail"),
-    path("<int:pk>/row", views.job_row, name="row"),
     path("<int:pk>/cancel", views.job_cancel, name="cancel"),
     path("<int:pk>/retry", views.job_retry, name="retry"),
 ]

@@ -79,18 +79,47 @@ def _polled(request: HttpRequest, template: str, job: Job, **context) -> HttpRes
     return response
 
 
+PAGE_SIZE = 25
+POLLED_ROWS_MAX = 2 * PAGE_SIZE  # running rows one poll refreshes (a page's, plus new ones)
+
+
+def _pk(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _list_filters(request: HttpRequest) -> str:
+    """The filters of the list, without its paging and polling parameters."""
+    filters = request.GET.copy()
+    for name in ("after", "before", "running"):
+        filters.pop(name, None)
+    return filters.urlencode()
+
+
+def _running(jobs) -> str:
+    return ",".join(str(j.pk) for j in jobs if not j.is_done)
+
+
 @project_view()
 @vary_on_headers("HX-Request")
 def job_list(request: HttpRequest, project) -> HttpResponse:
+    """Newest first, PAGE_SIZE a page (``?before=<pk>`` for older ones). One poll every 2 s
+    refreshes the page's running rows and, on the first page, adds new jobs on top."""
     form = JobFilterForm(request.GET, project)
-    jobs = list(form.filter(_jobs(project))[:LIST_SIZE])
-    filters = request.GET.copy()
-    filters.pop("after", None)
+    jobs = form.filter(_jobs(project)).order_by("-pk")
+    before = _pk(request.GET.get("before"))
+    if before:
+        jobs = jobs.filter(pk__lt=before)
+    page = list(jobs[: PAGE_SIZE + 1])
+    older = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
+    page = page[:PAGE_SIZE]
     context = {
-        "jobs": jobs,
+        "jobs": page,
         "form": form,
-        "newest": max((j.pk for j in jobs), default=_newest_pk(project)),
-        "filters": filters.urlencode(),
+        "first_page": before is None,
+        "newest": max((j.pk for j in page), default=_newest_pk(project)),
+        "running": _running(page),
+        "older": older,
+        "filters": _list_filters(request),
     }
     return render(request, "jobs/job_list.html", context)
 
@@ -103,25 +132,25 @@ def _newest_pk(project) -> int:
 
 
 @project_view()
-def job_new_rows(request: HttpRequest, project) -> HttpResponse:
-    """Jobs started since the page loaded (matching its filters), for the top of the table."""
-    after = request.GET.get("after", "")
-    after_pk = int(after) if after.isdigit() else _newest_pk(project)
-    form = JobFilterForm(request.GET, project)
-    jobs = list(form.filter(_jobs(project)).filter(pk__gt=after_pk)[:LIST_SIZE])
-    filters = request.GET.copy()
-    filters.pop("after", None)
+def job_list_poll(request: HttpRequest, project) -> HttpResponse:
+    """The job list's one poll: its running rows as they are now (swapped in place, out of
+    band) and, with ``after``, the jobs started since (matching the filters) for the top."""
+    after = _pk(request.GET.get("after"))
+    fresh: list[Job] = []
+    if after is not None:
+        form = JobFilterForm(request.GET, project)
+        fresh = list(form.filter(_jobs(project)).filter(pk__gt=after)[:PAGE_SIZE])
+    wanted = [int(pk) for pk in request.GET.get("running", "").split(",") if pk.isdigit()]
+    updated = list(_jobs(project).filter(pk__in=wanted[:POLLED_ROWS_MAX]))
     context = {
-        "jobs": jobs,
-        "newest": max((j.pk for j in jobs), default=after_pk),
-        "filters": filters.urlencode(),
+        "jobs": fresh,
+        "updated": updated,
+        "first_page": after is not None,
+        "newest": max((j.pk for j in fresh), default=after or 0),
+        "running": _running(fresh + updated),
+        "filters": _list_filters(request),
     }
-    return render(request, "jobs/job_list.html#new-rows", context)
-
-
-@project_view()
-def job_row(request: HttpRequest, project, pk: int) -> HttpResponse:
-    return _polled(request, "jobs/_job_row.html", _get_job(project, pk))
+    return render(request, "jobs/job_list.html#polled-rows", context)
 
 
 @project_view()

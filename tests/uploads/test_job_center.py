@@ -66,9 +66,10 @@ def test_the_list_shows_the_columns_and_only_this_project(viewer_client, jobs):
     assert "/p/owner/images/11111111-2222-3333-4444-555555555555/" in html
     assert "verified" in html
     assert 'aria-live="polite"' in html
-    # The running row polls, the finished ones do not.
-    assert f'hx-get="/p/owner/jobs/{jobs["running"].pk}/row"' in html
-    assert f'hx-get="/p/owner/jobs/{jobs["done"].pk}/row"' not in html
+    # One poll for the table, which names the running rows only; no row polls by itself.
+    polls = [p.split('"')[1] for p in html.split("hx-get=")[1:] if "/jobs/" in p.split('"')[1]]
+    newest = jobs["done"].pk
+    assert polls == [f"/p/owner/jobs/poll?after={newest}&amp;running={jobs['running'].pk}"]
 
 
 @pytest.mark.parametrize(
@@ -87,26 +88,59 @@ def test_filters(viewer_client, jobs, query, shown, hidden):
 
 def test_new_jobs_appear_without_a_reload(viewer_client, jobs, owner_project):
     newest = max(j.pk for j in jobs.values() if j.project == owner_project)
-    resp = viewer_client.get(f"/p/owner/jobs/new?after={newest}", headers=HX)
+    resp = viewer_client.get(f"/p/owner/jobs/poll?after={newest}", headers=HX)
     assert resp.status_code == 200
     assert b"job-newest" in resp.content
     assert b'class="job-row"' not in resp.content
     fresh = Job.objects.create(project=owner_project, kind=Job.Kind.UPLOAD, title="fresh-one")
-    html = viewer_client.get(f"/p/owner/jobs/new?after={newest}", headers=HX).content.decode()
+    html = viewer_client.get(f"/p/owner/jobs/poll?after={newest}", headers=HX).content.decode()
     assert "fresh-one" in html
     assert "big-disk" not in html
     assert f"after={fresh.pk}" in html  # the next poll asks for newer ones only
 
 
-def test_row_and_detail_poll_while_running_and_stop_with_286(viewer_client, jobs):
+def test_the_list_poll_refreshes_its_running_rows_in_place(viewer_client, jobs):
     running, done = jobs["running"], jobs["done"]
-    resp = viewer_client.get(f"/p/owner/jobs/{running.pk}/row", headers=HX)
-    assert resp.status_code == 200
-    assert b'hx-trigger="every 1s"' in resp.content
-    resp = viewer_client.get(f"/p/owner/jobs/{done.pk}/row", headers=HX)
-    assert resp.status_code == 286
-    assert b"hx-trigger" not in resp.content
-    assert b"data-announce" in resp.content
+    Job.objects.filter(pk=running.pk).update(bytes_done=750)
+    # done was running when the page was drawn: this poll brings its final row, once.
+    html = viewer_client.get(
+        f"/p/owner/jobs/poll?running={running.pk},{done.pk}", headers=HX
+    ).content.decode()
+    rows = {row.split('"')[0]: row for row in html.split('<tr id="job-')[1:]}
+    assert set(rows) == {"newest", str(running.pk), str(done.pk)}
+    assert 'hx-swap-oob="true"' in rows[str(running.pk)]
+    assert '<progress max="100" value="75"' in rows[str(running.pk)]
+    assert 'hx-swap-oob="true"' in rows[str(done.pk)]
+    assert "data-announce" in rows[str(done.pk)]
+    # The next poll asks for the running one only, and for no new jobs on an older page.
+    assert f'/p/owner/jobs/poll?running={running.pk}"' in rows["newest"]
+    # Nothing left running on an older page: the table stops polling.
+    html = viewer_client.get(f"/p/owner/jobs/poll?running={done.pk}", headers=HX).content.decode()
+    assert "hx-get" not in html.split('<tr id="job-newest"')[1].split(">")[0]
+
+
+def test_the_list_pages_older_jobs(viewer_client, owner_project):
+    made = [
+        Job.objects.create(project=owner_project, kind=Job.Kind.UPLOAD, title=f"job-{i:02}")
+        for i in range(30)
+    ]
+    html = viewer_client.get("/p/owner/jobs/").content.decode()
+    assert html.count('class="job-row"') == 25
+    assert "job-29" in html
+    assert "job-05" in html
+    assert "job-04" not in html
+    assert f'href="?before={made[5].pk}"' in html
+    html = viewer_client.get(f"/p/owner/jobs/?before={made[5].pk}").content.decode()
+    assert html.count('class="job-row"') == 5
+    assert "job-04" in html
+    assert "job-05" not in html
+    assert "Newest jobs" in html
+    assert "Older jobs" not in html
+    assert "after=" not in html  # new jobs go on the first page only
+
+
+def test_detail_polls_while_running_and_stops_with_286(viewer_client, jobs):
+    running, done = jobs["running"], jobs["done"]
     resp = viewer_client.get(f"/p/owner/jobs/{running.pk}/", headers=HX)
     assert resp.status_code == 200
     assert b'id="job-panel"' in resp.content
@@ -118,15 +152,18 @@ def test_row_and_detail_poll_while_running_and_stop_with_286(viewer_client, jobs
 def test_status_fragments_read_the_database_only(viewer_client, jobs):
     with mock.patch("imsportal.cloud.connection_for", side_effect=AssertionError("cloud call")):
         for job in (jobs["running"], jobs["done"]):
-            for path in ("row", "status", ""):
+            for path in ("status", ""):
                 resp = viewer_client.get(f"/p/owner/jobs/{job.pk}/{path}", headers=HX)
                 assert resp.status_code in (200, 286)
+        poll = f"/p/owner/jobs/poll?after=0&running={jobs['running'].pk},{jobs['done'].pk}"
+        assert viewer_client.get(poll, headers=HX).status_code == 200
         assert viewer_client.get("/p/owner/jobs/").status_code == 200
 
 
 def test_another_project_s_job_is_a_404(viewer_client, jobs):
     assert viewer_client.get(f"/p/owner/jobs/{jobs['other'].pk}/").status_code == 404
-    assert viewer_client.get(f"/p/owner/jobs/{jobs['other'].pk}/row").status_code == 404
+    html = viewer_client.get(f"/p/owner/jobs/poll?running={jobs['other'].pk}", headers=HX)
+    assert "not-ours" not in html.content.decode()
 
 
 def test_the_detail_page_shows_timeline_checksums_and_audit_entries(viewer_client, jobs):
