@@ -227,6 +227,22 @@ def test_empty_states_offer_a_next_step(operator_client, owner_project):
     assert "Clear the filters" in body
 
 
+def test_a_project_without_images_points_operators_to_upload_and_create(
+    operator_client, make_user, client, owner_project, monkeypatch
+):
+    from imsportal.cloudapi.image import ImageProxy, Page
+
+    monkeypatch.setattr(ImageProxy, "list_page", lambda self, **query: Page([], None))
+    body = operator_client.get("/p/owner/images/").content.decode()
+    assert "This project has no images yet." in body
+    assert 'href="/p/owner/images/upload/">Upload an image</a>' in body
+    assert 'href="/p/owner/images/create/">create one with IMS</a>' in body
+    client.force_login(make_user("reader", "viewer"))
+    body = client.get("/p/owner/images/").content.decode()
+    assert "This project has no images yet. Look at" in body
+    assert "/p/owner/images/upload/" not in body
+
+
 def test_row_menu_only_for_operators_and_own_images(operator_client, make_user, owner_project):
     from django.test import Client
 
