@@ -88,4 +88,5 @@ def test_a_status_poll_reads_only_what_it_shows(viewer_client, make_job):
     # session, user, the project with the user's roles there (one query), the job
     assert len(queries) == 4, [q["sql"] for q in queries]
     project_query = queries[2]["sql"]
-    assert "JOIN" in project_query and '"password"' not in project_query  # secrets left out
+    assert "JOIN" in project_query
+    assert '"password"' not in project_query

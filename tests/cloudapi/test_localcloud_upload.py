@@ -20,8 +20,15 @@ def payload(size: int) -> bytes:
     return (hashlib.sha512(b"seed").digest() * (size // 64 + 1))[:size]
 
 
+@pytest.mark.parametrize("cpus", [1, 2], ids=["hashed-in-line", "hashed-alongside"])
 @pytest.mark.parametrize("kind", ["path", "file", "bytes", "iterable"])
-def test_upload_streams_and_verifies_the_hashes(owner, scratch_images, tmp_path, kind):
+def test_upload_streams_and_verifies_the_hashes(
+    owner, scratch_images, tmp_path, kind, cpus, monkeypatch
+):
+    """On one CPU the client hashes in line, on more in two helper threads: same result."""
+    from imsportal.cloudapi import upload
+
+    monkeypatch.setattr(upload, "_usable_cpus", lambda: cpus)
     data = payload(3 * 1024 * 1024 + 17)
     path = tmp_path / "disk.raw"
     path.write_bytes(data)
