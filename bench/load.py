@@ -12,8 +12,8 @@ One process run, loopback only, bounded in count and time, and it stops by itsel
 
 - Starts its own local cloud (tests/localcloud_server.py) and its own portal in a temporary
   data folder, served exactly as ``make run`` serves it (gunicorn ``imsportal.wsgi`` with
-  imsportal/embedded.py's ``web_server_args``: the same worker class, threads and workers;
-  ``--web-workers N`` changes only the worker count, to see what one more process buys).
+  imsportal/embedded.py's ``web_server_args``: the same worker class, threads and workers,
+  and its children's MALLOC_ARENA_MAX; ``--web-workers N`` changes only the worker count).
   No Celery worker: nothing here queues a task (the pollers read Job rows, the uploads never
   complete). The folder is prepared, migrated, ``sync_cloud_project`` registers the local
   cloud's ``owner`` and ``partner``, one user gets operator+approver in both, and
@@ -71,7 +71,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from imsportal.cloudapi import Connection  # noqa: E402
-from imsportal.embedded import wait_for_port, web_server_args  # noqa: E402
+from imsportal.embedded import child_env_defaults, wait_for_port, web_server_args  # noqa: E402
 from tests.localcloud_server import free_port, start_localcloud  # noqa: E402
 
 MIB = 1024 * 1024
@@ -369,6 +369,7 @@ class Portal:
         ):
             env.pop(name, None)
         cloud_host, cloud_port = self.cloud.url.removeprefix("http://").split(":")
+        env.update(child_env_defaults(env))  # as make run starts its children
         env.update(
             DJANGO_SETTINGS_MODULE="imsportal.settings",
             IMSPORTAL_DATA_DIR=str(self.work / "portal"),
@@ -836,7 +837,11 @@ def main() -> int:
     parser.add_argument("--chunk-mib", type=int, default=16, help="tus PATCH size (the page's)")
     parser.add_argument("--upload-mibps", type=float, default=10.0, help="pace of each upload")
     parser.add_argument("--baseline-requests", type=int, default=20, help="per page, alone")
-    parser.add_argument("--web-workers", type=int, help="gunicorn workers (default: make run's, 1)")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        help="gunicorn workers (default: make run's, WEB_WORKERS or one per CPU)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--work-dir", type=Path, help="default: a temporary dir under var/")
     args = parser.parse_args()

@@ -92,3 +92,12 @@ def test_web_workers_default_to_the_cpus_and_follow_web_workers(monkeypatch):
     monkeypatch.setenv("WEB_WORKERS", "0")
     with pytest.raises(ImproperlyConfigured, match="WEB_WORKERS"):
         workers()
+
+
+def test_make_run_children_get_two_malloc_arenas_unless_told(monkeypatch):
+    from imsportal import embedded
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert embedded._env()["MALLOC_ARENA_MAX"] == "2"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    assert embedded._env()["MALLOC_ARENA_MAX"] == "8"
