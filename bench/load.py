@@ -833,8 +833,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, help="running jobs polled (default: pollers)")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--poll-interval", type=float, default=2.0)
-    parser.add_argument("--upload-mib", type=int, default=64, help="size of each tus upload")
-    parser.add_argument("--chunk-mib", type=int, default=16, help="tus PATCH size (the page's)")
+    parser.add_argument("--upload-mib", type=int, default=256, help="size of each tus upload")
+    parser.add_argument("--chunk-mib", type=int, default=64, help="tus PATCH size (the page's)")
     parser.add_argument("--upload-mibps", type=float, default=10.0, help="pace of each upload")
     parser.add_argument("--baseline-requests", type=int, default=20, help="per page, alone")
     parser.add_argument(

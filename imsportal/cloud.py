@@ -27,17 +27,23 @@ _session: requests.Session | None = None
 def connection_for(project: CloudProject) -> Connection:
     """The cached connection for this version of the project's credentials."""
     global _session
+    # updated_at too: a pk can come back after a rolled-back transaction.
+    version = (project.credentials_version, project.updated_at)
     with _lock:
-        # updated_at too: a pk can come back after a rolled-back transaction.
-        version = (project.credentials_version, project.updated_at)
         cached = _cache.get(project.pk)
         if cached and cached[0] == version:
             return cached[1]
+    # A new client: read the secrets (get_project_for_user leaves them out) outside the lock.
+    if project.get_deferred_fields():
+        project.refresh_from_db(fields=list(project.get_deferred_fields()))
+    config = project.cloud_config()
+    with _lock:
+        cached = _cache.get(project.pk)
+        if cached and cached[0] == version:
+            return cached[1]  # another thread built it meanwhile
         if _session is None:
             _session = new_session()  # one connection pool per process, for every project
-        if project.get_deferred_fields():  # the secrets, left out by get_project_for_user
-            project.refresh_from_db(fields=list(project.get_deferred_fields()))
-        conn = Connection.from_config(project.cloud_config(), session=_session)
+        conn = Connection.from_config(config, session=_session)
         _cache[project.pk] = (version, conn)
         return conn
 

@@ -133,7 +133,11 @@ def web_workers() -> int:
     process runs on one core at a time, however many threads it has."""
     from imsportal.env import envint
 
-    return envint("WEB_WORKERS", min(os.cpu_count() or 1, 4), minimum=1)
+    try:
+        cpus = len(os.sched_getaffinity(0))  # the CPUs this process may use (taskset, cgroups)
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return envint("WEB_WORKERS", min(cpus, 4), minimum=1)
 
 
 def web_server_args(host: str, port: int) -> list[str]:

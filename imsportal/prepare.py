@@ -31,6 +31,7 @@ class Layout:
     sqlite_file: Path | None  # the portal's own SQLite database (no DATABASE_URL)
     secret_key_file: Path | None  # the generated SECRET_KEY (embedded defaults only)
     encryption_key_file: Path | None  # the generated ENCRYPTION_KEYS (embedded defaults only)
+    cache_dir: Path | None  # the file cache the web processes of one host share (no CACHE_URL)
 
     @property
     def embedded(self) -> bool:
@@ -57,6 +58,7 @@ def layout() -> Layout:
         # A generated key is only right where one host uses it; elsewhere SECRET_KEY is required.
         secret_key_file=data_dir / "secret_key" if embedded else None,
         encryption_key_file=data_dir / "encryption_key" if embedded else None,
+        cache_dir=None if envstr("CACHE_URL") else data_dir / "cache",
     )
 
 
@@ -71,6 +73,8 @@ def prepare() -> Layout:
         tighten(paths.broker_dir, FOLDER_MODE)
     if paths.results_dir:
         _folder(paths.results_dir)
+    if paths.cache_dir:
+        _folder(paths.cache_dir)
     if paths.secret_key_file and not envsecret("SECRET_KEY"):
         persistent_secret(paths.secret_key_file)  # created 0600 on first use
         tighten(paths.secret_key_file, FILE_MODE)

@@ -175,6 +175,21 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ---------------------------------------------------------------------------------
+# Shared by every web process (a per-process cache would show each process its own count of
+# pending shares): files in the data folder on one host, Redis (CACHE_URL) across hosts.
+_cache_url = envstr("CACHE_URL")
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("CACHE_URL must be a redis://, rediss:// or unix:// URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(PATHS.cache_dir),
+    }
+}
+
 # --- Auth ----------------------------------------------------------------------------------
 LOGIN_URL = "login"
 # Login throttling (django-axes, https://django-axes.readthedocs.io/): after

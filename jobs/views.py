@@ -1,5 +1,6 @@
-"""The job center: every upload and IMS job of the project, their rows and detail pages that
-poll while a job runs (and stop with 286 when it ends), and the retry and cancel actions.
+"""The job center: every upload and IMS job of the project, paged; the list's one poll that
+refreshes its running rows and adds new jobs; the detail page and the status badge, which
+poll while a job runs and stop with 286 when it ends; the retry and cancel actions.
 
 Every fragment here reads the portal's database only: a poll never calls the cloud.
 """
@@ -29,8 +30,6 @@ from imsportal.cloudapi import ApiError
 from imsportal.projects.access import project_view
 from jobs import tasks
 from jobs.models import Job
-
-LIST_SIZE = 100
 
 
 class JobFilterForm(forms.Form):
@@ -81,11 +80,16 @@ def _polled(request: HttpRequest, template: str, job: Job, **context) -> HttpRes
 
 
 PAGE_SIZE = 25
-POLLED_ROWS_MAX = 2 * PAGE_SIZE  # running rows one poll refreshes (a page's, plus new ones)
+POLLED_ROWS_MAX = 2 * PAGE_SIZE  # running rows one poll refreshes; the rest take turns
+PK_MAX = 2**63 - 1  # the largest id a database column holds; larger is no job
 
 
 def _pk(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """A job id from the query string, or None (not a plain number, or beyond any id)."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    pk = int(value)
+    return pk if pk <= PK_MAX else None
 
 
 def _list_filters(request: HttpRequest) -> str:
@@ -108,7 +112,7 @@ def job_list(request: HttpRequest, project) -> HttpResponse:
     form = JobFilterForm(request.GET, project)
     jobs = form.filter(_jobs(project)).order_by("-pk")
     before = _pk(request.GET.get("before"))
-    if before:
+    if before is not None:
         jobs = jobs.filter(pk__lt=before)
     page = list(jobs[: PAGE_SIZE + 1])
     older = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
@@ -139,16 +143,22 @@ def job_list_poll(request: HttpRequest, project) -> HttpResponse:
     after = _pk(request.GET.get("after"))
     fresh: list[Job] = []
     if after is not None:
+        # The next PAGE_SIZE after the last one shown, oldest first (so none is skipped when
+        # many start at once; the rest come with the next poll), newest on top.
         form = JobFilterForm(request.GET, project)
-        fresh = list(form.filter(_jobs(project)).filter(pk__gt=after)[:PAGE_SIZE])
-    wanted = [int(pk) for pk in request.GET.get("running", "").split(",") if pk.isdigit()]
-    updated = list(_jobs(project).filter(pk__in=wanted[:POLLED_ROWS_MAX]))
+        newer = form.filter(_jobs(project)).filter(pk__gt=after).order_by("pk")
+        fresh = list(newer[:PAGE_SIZE])[::-1]
+    wanted = [pk for pk in map(_pk, request.GET.get("running", "").split(",")) if pk]
+    asked, waiting = wanted[:POLLED_ROWS_MAX], wanted[POLLED_ROWS_MAX:]
+    updated = list(_jobs(project).filter(pk__in=asked))
+    still_running = [j.pk for j in fresh + updated if not j.is_done]
     context = {
         "jobs": fresh,
         "updated": updated,
         "first_page": after is not None,
         "newest": max((j.pk for j in fresh), default=after or 0),
-        "running": _running(fresh + updated),
+        # More than POLLED_ROWS_MAX running rows take turns: the waiting ones go first.
+        "running": ",".join(map(str, waiting + still_running)),
         "filters": _list_filters(request),
     }
     return render(request, "jobs/job_list.html#polled-rows", context)
@@ -173,7 +183,7 @@ def job_status(request: HttpRequest, project, pk: int) -> HttpResponse:
     """The status fragment; reads the portal's database only, never the cloud. The most
     frequent request of all (every job page polls it every 2 s while the job runs): one
     plain SQL query of the columns shown, a fifth of what the ORM spent on the whole row."""
-    found = list(Job.objects.raw(_status_sql(), [pk, project.pk]))
+    found = list(Job.objects.raw(_status_sql(), [pk, project.pk])) if pk <= PK_MAX else []
     if not found:
         raise Http404("No such job")
     job = found[0]

@@ -9,6 +9,15 @@ from tests.realglance import realglance  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The cache is shared by processes (files, or Redis under CACHE_URL): each test starts
+    with an empty one, as it starts with an empty database."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Users are made by the hundred here; PBKDF2's deliberate slowness buys nothing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -89,4 +89,5 @@ def test_a_status_poll_reads_only_what_it_shows(viewer_client, make_job):
     assert len(queries) == 4, [q["sql"] for q in queries]
     project_query = queries[2]["sql"]
     assert "JOIN" in project_query
-    assert '"password"' not in project_query
+    for secret in ("password", "token", "secret_key"):
+        assert f'"{secret}"' not in project_query

@@ -25,7 +25,15 @@ def load_settings(
         k: v
         for k, v in os.environ.items()
         if not k.startswith(
-            ("CLOUD_", "DATABASE", "SECRET_KEY", "ENCRYPTION_KEYS", "SECURE_", "LOG_LEVEL")
+            (
+                "CLOUD_",
+                "DATABASE",
+                "SECRET_KEY",
+                "ENCRYPTION_KEYS",
+                "SECURE_",
+                "LOG_LEVEL",
+                "CACHE_",
+            )
         )
     }
     environ.update(IMSPORTAL_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="imsportal.settings")
@@ -71,6 +79,7 @@ def load_settings(
             "ENCRYPTION_KEYS (or ENCRYPTION_KEYS_FILE) is required with DATABASE_URL",
         ),
         ({"ENCRYPTION_KEYS": "not-a-fernet-key"}, "ENCRYPTION_KEYS must be Fernet keys"),
+        ({"CACHE_URL": "memcached://127.0.0.1"}, "CACHE_URL must be a redis://"),
     ],
 )
 def test_bad_values_fail_with_a_clear_message(tmp_path, variables, message):
@@ -85,6 +94,20 @@ def test_defaults_load(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"  # DEBUG is off unless asked for
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_web_processes_share_one_cache(tmp_path):
+    """Files in the data folder by default (every web process of the host sees them);
+    Redis with CACHE_URL."""
+    show = "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION']"
+    result = load_settings(tmp_path, show=show)
+    assert result.returncode == 0, result.stderr
+    assert "FileBasedCache" in result.stdout
+    assert str(tmp_path / "cache") in result.stdout
+    result = load_settings(tmp_path / "r", show=show, CACHE_URL="redis://127.0.0.1:6379/1")
+    assert result.returncode == 0, result.stderr
+    assert "RedisCache" in result.stdout
+    assert "redis://127.0.0.1:6379/1" in result.stdout
 
 
 def test_settings_create_no_folder_or_file(tmp_path):
@@ -119,7 +142,13 @@ def test_prepare_makes_private_folders_and_files_and_is_idempotent(tmp_path, mon
     from imsportal.prepare import prepare
 
     data = tmp_path / "data"
-    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DATABASE_URL", "SECRET_KEY"):
+    for name in (
+        "CELERY_BROKER_URL",
+        "CELERY_RESULT_BACKEND",
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "CACHE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("IMSPORTAL_DATA_DIR", str(data))
     prepare()
@@ -136,6 +165,7 @@ def test_prepare_makes_private_folders_and_files_and_is_idempotent(tmp_path, mon
     for folder in ("broker", "broker/queue", "broker/processed", "broker/control"):
         assert mode(data / folder) == 0o700
     assert mode(data / "celery-results") == 0o700
+    assert mode(data / "cache") == 0o700
     assert mode(data / "secret_key") == 0o600
     assert mode(data / "portal.sqlite3") == 0o600
 

@@ -83,9 +83,9 @@ def test_web_workers_default_to_the_cpus_and_follow_web_workers(monkeypatch):
         return args[args.index("--workers") + 1]
 
     monkeypatch.delenv("WEB_WORKERS", raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert workers() == "2"
-    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
     assert workers() == "4"  # at most 4 by default
     monkeypatch.setenv("WEB_WORKERS", "6")
     assert workers() == "6"

@@ -1,5 +1,6 @@
-"""The job center: list with filters and new rows, polled rows and detail (286 when done,
-database only), audit entries on the detail page, cancel and retry with role checks."""
+"""The job center: the paged list with filters, its one poll (running rows in place, new jobs
+on top), the detail page polled until done (286), all from the database only; audit entries
+on the detail page, cancel and retry with role checks."""
 
 from __future__ import annotations
 
@@ -96,6 +97,7 @@ def test_new_jobs_appear_without_a_reload(viewer_client, jobs, owner_project):
     html = viewer_client.get(f"/p/owner/jobs/poll?after={newest}", headers=HX).content.decode()
     assert "fresh-one" in html
     assert "big-disk" not in html
+    assert "not-ours" not in html  # newer, but another project's
     assert f"after={fresh.pk}" in html  # the next poll asks for newer ones only
 
 
@@ -160,10 +162,63 @@ def test_status_fragments_read_the_database_only(viewer_client, jobs):
         assert viewer_client.get("/p/owner/jobs/").status_code == 200
 
 
-def test_another_project_s_job_is_a_404(viewer_client, jobs):
+def test_another_project_s_job_is_neither_shown_nor_polled(viewer_client, jobs):
     assert viewer_client.get(f"/p/owner/jobs/{jobs['other'].pk}/").status_code == 404
+    assert viewer_client.get(f"/p/owner/jobs/{jobs['other'].pk}/status").status_code == 404
     html = viewer_client.get(f"/p/owner/jobs/poll?running={jobs['other'].pk}", headers=HX)
     assert "not-ours" not in html.content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "-1", "1e3", "99999999999999999999", "9" * 400])
+def test_odd_numbers_in_the_list_urls_are_ignored(viewer_client, jobs, value):
+    for url in (
+        f"/p/owner/jobs/?before={value}",
+        f"/p/owner/jobs/poll?after={value}&running={value},{jobs['running'].pk}",
+    ):
+        assert viewer_client.get(url, headers=HX).status_code == 200, url
+    assert viewer_client.get("/p/owner/jobs/99999999999999999999/status").status_code == 404
+
+
+def test_before_zero_is_an_empty_older_page(viewer_client, jobs):
+    html = viewer_client.get("/p/owner/jobs/?before=0").content.decode()
+    assert 'class="job-row"' not in html
+    assert "No older jobs." in html
+
+
+def test_more_running_rows_than_one_poll_refreshes_take_turns(viewer_client, owner_project):
+    from jobs import views
+
+    made = Job.objects.bulk_create(
+        Job(project=owner_project, kind=Job.Kind.UPLOAD, title=f"r{i}", status="running")
+        for i in range(views.POLLED_ROWS_MAX + 10)
+    )
+    ids = [j.pk for j in made]
+    html = viewer_client.get(
+        f"/p/owner/jobs/poll?running={','.join(map(str, ids))}", headers=HX
+    ).content.decode()
+    assert html.count('hx-swap-oob="true"') == views.POLLED_ROWS_MAX
+    following = html.split("running=")[1].split('"')[0].split(",")
+    # The ten not refreshed this time come first in the next poll; none is dropped.
+    assert following[:10] == [str(pk) for pk in ids[views.POLLED_ROWS_MAX :]]
+    assert sorted(map(int, following)) == ids
+
+
+def test_a_burst_of_new_jobs_arrives_oldest_first_over_several_polls(viewer_client, jobs):
+    from jobs import views
+
+    after = jobs["done"].pk
+    made = Job.objects.bulk_create(
+        Job(project=jobs["done"].project, kind=Job.Kind.UPLOAD, title=f"burst-{i:02}")
+        for i in range(views.PAGE_SIZE + 5)
+    )
+    html = viewer_client.get(f"/p/owner/jobs/poll?after={after}", headers=HX).content.decode()
+    assert html.count('class="job-row"') == views.PAGE_SIZE
+    assert html.index("burst-24") < html.index("burst-00")  # newest on top
+    assert f"after={made[views.PAGE_SIZE - 1].pk}" in html  # the next poll brings the rest
+    html = viewer_client.get(
+        f"/p/owner/jobs/poll?after={made[views.PAGE_SIZE - 1].pk}", headers=HX
+    ).content.decode()
+    assert html.count('class="job-row"') == 5
 
 
 def test_the_detail_page_shows_timeline_checksums_and_audit_entries(viewer_client, jobs):
