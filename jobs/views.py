@@ -181,8 +181,9 @@ def _status_sql() -> str:
 @project_view()
 def job_status(request: HttpRequest, project, pk: int) -> HttpResponse:
     """The status fragment; reads the portal's database only, never the cloud. The most
-    frequent request of all (every job page polls it every 2 s while the job runs): one
-    plain SQL query of the columns shown, a fifth of what the ORM spent on the whole row."""
+    frequent request of all (every running job's badge on an image's page polls it every
+    2 s): one plain SQL query of the columns shown, a fifth of what the ORM spent on the
+    whole row."""
     found = list(Job.objects.raw(_status_sql(), [pk, project.pk])) if pk <= PK_MAX else []
     if not found:
         raise Http404("No such job")
