@@ -18,11 +18,10 @@ from imsportal.projects.models import CloudProject, ProjectRole
 
 
 def roles_in(user, project: CloudProject) -> frozenset[str]:
+    """The user's roles in the project, read as every page reads them."""
     if not user.is_authenticated:
         return frozenset()
-    return frozenset(
-        ProjectRole.objects.filter(user=user, project=project).values_list("role", flat=True)
-    )
+    return frozenset(p.role for p in _project_with_roles(project.slug, user.pk))
 
 
 def projects_for(user) -> QuerySet[CloudProject]:
