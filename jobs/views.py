@@ -100,8 +100,9 @@ def _list_filters(request: HttpRequest) -> str:
     return filters.urlencode()
 
 
-def _running(jobs) -> str:
-    return ",".join(str(j.pk) for j in jobs if not j.is_done)
+def _running(jobs) -> list[int]:
+    """The ids the list's next poll refreshes (the template joins them)."""
+    return [j.pk for j in jobs if not j.is_done]
 
 
 @project_view()
@@ -151,14 +152,13 @@ def job_list_poll(request: HttpRequest, project) -> HttpResponse:
     wanted = [pk for pk in map(_pk, request.GET.get("running", "").split(",")) if pk]
     asked, waiting = wanted[:POLLED_ROWS_MAX], wanted[POLLED_ROWS_MAX:]
     updated = list(_jobs(project).filter(pk__in=asked))
-    still_running = [j.pk for j in fresh + updated if not j.is_done]
     context = {
         "jobs": fresh,
         "updated": updated,
         "first_page": after is not None,
         "newest": max((j.pk for j in fresh), default=after or 0),
         # More than POLLED_ROWS_MAX running rows take turns: the waiting ones go first.
-        "running": ",".join(map(str, waiting + still_running)),
+        "running": waiting + _running(fresh + updated),
         "filters": _list_filters(request),
     }
     return render(request, "jobs/job_list.html#polled-rows", context)
