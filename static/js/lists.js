@@ -16,10 +16,20 @@
     });
   }
 
-  document.addEventListener("htmx:afterSettle", function (event) {
+  function pageLink(event) {
     var elt = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (!elt || !elt.closest || !elt.closest("[data-page-link]")) return;
-    if (elt.classList.contains("sort")) syncSort(elt);
+    return elt && elt.closest && elt.closest("[data-page-link]") ? elt : null;
+  }
+
+  // In the same task as the swap, so the new order and the form agree before any filter
+  // change can be sent (settling comes a few milliseconds later).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var elt = pageLink(event);
+    if (elt && elt.classList.contains("sort")) syncSort(elt);
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!pageLink(event)) return;
     var table = document.querySelector("[data-page-table]");
     if (!table) return;
     table.scrollIntoView({ block: "start" });

@@ -245,7 +245,11 @@ def test_a_filter_change_keeps_the_chosen_order(
     page.goto(f"{live_server.url}/p/owner/images/?tag={BATCH}")
     rows = page.locator("#image-rows tbody tr")
     page.get_by_role("link", name="Name").click()
-    expect(rows.first).to_contain_text(f"{BATCH}-00")  # the swap is done: a fresh header
+    expect(rows.first).to_contain_text(f"{BATCH}-00")
+    expect(page.locator("[data-page-table]")).to_be_focused()  # settled: new links are live
+    # A slow settle (20 ms by default) makes the race certain: the user changes a filter
+    # after the new rows show but before htmx settles them; the form must know the order.
+    page.evaluate("htmx.config.defaultSettleDelay = 1000")
     page.get_by_role("link", name="Name").click()  # descending
     expect(rows.first).to_contain_text(f"{BATCH}-59")
     page.get_by_label("Per page").select_option("50")  # a filter change, sent by htmx
