@@ -188,8 +188,14 @@ CACHES = {
     else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(PATHS.cache_dir),
+        # Sessions live here too: room for every signed-in operator before culling starts
+        # (a culled session is read again from the database, not lost).
+        "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 }
+# Sessions are read from the cache, written to both: no database query per request to find
+# who is signed in. Signing out deletes both copies.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Auth ----------------------------------------------------------------------------------
 LOGIN_URL = "login"
@@ -219,7 +225,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = envstr("TIME_ZONE", "UTC")
-USE_I18N = True
+# The portal speaks English only. Off, Django skips its translation machinery: every number,
+# form field and date it renders asked for the active language through a lock shared by all of
+# a process's threads (asgiref's Local), a queue under load.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
