@@ -12,7 +12,7 @@ import time
 
 from imsportal.cloud import connection_for
 from imsportal.cloudapi import ApiError
-from imsportal.projects.access import projects_for
+from imsportal.projects.access import projects_and_roles
 from imsportal.projects.models import CloudProject
 
 _lock = threading.Lock()
@@ -53,7 +53,7 @@ def known_owners(user, current: CloudProject | None = None, resolve: bool = True
     to one API call per render; the current project's id comes with its token anyway).
     """
     owners = {}
-    for project in projects_for(user):
+    for project, _roles in projects_and_roles(user):
         pid = project_id_of(project, resolve=resolve or project == current)
         if pid:
             owners[pid] = project

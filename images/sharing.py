@@ -19,7 +19,7 @@ from django.core.cache import cache
 
 from imsportal.cloud import connection_for
 from imsportal.cloudapi import ApiError, Connection, Image
-from imsportal.projects.access import projects_for
+from imsportal.projects.access import projects_and_roles
 from imsportal.projects.models import CloudProject
 
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
@@ -75,7 +75,7 @@ def project_directory(user, near: CloudProject | None = None) -> ProjectDirector
     same cloud host: others cannot be members here, and resolving their ids would wait on
     clouds this page does not use."""
     directory = ProjectDirectory()
-    for project in projects_for(user):
+    for project, _roles in projects_and_roles(user):
         if near is not None and project.cloud_host != near.cloud_host:
             continue
         pid = cloud_project_id(project)

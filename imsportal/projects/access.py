@@ -25,10 +25,41 @@ def roles_in(user, project: CloudProject) -> frozenset[str]:
 
 
 def projects_for(user) -> QuerySet[CloudProject]:
-    """The projects the user holds any role in, by name."""
+    """The projects the user holds any role in, by name; their secrets are left unread."""
     if not user.is_authenticated:
         return CloudProject.objects.none()
-    return CloudProject.objects.filter(roles__user=user).distinct().order_by("name")
+    return (
+        CloudProject.objects.filter(roles__user=user)
+        .distinct()
+        .order_by("name")
+        .defer(*CloudProject.SECRET_FIELDS)
+    )
+
+
+def projects_and_roles(user) -> list[tuple[CloudProject, frozenset[str]]]:
+    """The user's projects by name, each with the roles held there.
+
+    One query, made once per request however many parts of a page ask (the header's project
+    switcher, the owner names of a list): the answer is kept on the request's user object.
+    """
+    if not user.is_authenticated:
+        return []
+    kept = getattr(user, "_projects_and_roles", None)
+    if kept is None:
+        projects: dict[int, CloudProject] = {}
+        held: dict[int, set[str]] = {}
+        rows = (
+            ProjectRole.objects.filter(user=user)
+            .select_related("project")
+            .defer(*(f"project__{name}" for name in CloudProject.SECRET_FIELDS))
+            .order_by("project__name", "role")
+        )
+        for row in rows:
+            projects.setdefault(row.project_id, row.project)
+            held.setdefault(row.project_id, set()).add(row.role)
+        kept = [(p, frozenset(held[pk])) for pk, p in projects.items()]
+        user._projects_and_roles = kept
+    return kept
 
 
 @functools.cache

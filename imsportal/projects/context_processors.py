@@ -5,8 +5,7 @@ import functools
 from django.urls import NoReverseMatch, reverse
 
 from imsportal.accounts.roles import APPROVER, OPERATOR, VIEWER
-from imsportal.projects.access import projects_for
-from imsportal.projects.models import ProjectRole
+from imsportal.projects.access import projects_and_roles
 
 
 def switch_url(request, slug: str, roles: frozenset[str] = frozenset({VIEWER})) -> str:
@@ -41,16 +40,8 @@ def project(request):
     @functools.cache  # once per request, however often the template asks
     def switcher() -> list:
         # Called by the template only where it shows the header: a polled status fragment
-        # does not pay for these two queries (the template engine calls callables).
-        held: dict[int, set[str]] = {}
-        for project_id, role in ProjectRole.objects.filter(user=user).values_list(
-            "project", "role"
-        ):
-            held.setdefault(project_id, set()).add(role)
-        return [
-            (p, switch_url(request, p.slug, frozenset(held.get(p.pk, ()))))
-            for p in projects_for(user)
-        ]
+        # does not pay for its query (the template engine calls callables).
+        return [(p, switch_url(request, p.slug, held)) for p, held in projects_and_roles(user)]
 
     return {
         "project": current,

@@ -326,3 +326,23 @@ def test_a_gone_marker_offers_the_first_page(operator_client, owner_project):
     body = resp.content.decode()
     assert 'class="message error"' in body
     assert '<a href="?name=x">Start again from the first page</a>' in body
+
+
+def test_a_list_page_reads_the_users_projects_once_and_no_secrets(operator_client, owner_project):
+    """The header's project switcher and the Owner column share one query of the user's
+    projects and roles; no query reads a project's secrets, and the session is cached."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    operator_client.get("/p/owner/images/")  # the session's first write
+    with CaptureQueriesContext(connection) as queries:
+        resp = operator_client.get("/p/owner/images/")
+    assert resp.status_code == 200
+    sqls = [q["sql"] for q in queries]
+    # the user; the project with the user's roles there; all the user's projects with roles
+    assert len(sqls) == 3, sqls
+    assert not any("django_session" in sql for sql in sqls)
+    for secret in ("password", "token", "secret_key"):
+        assert not any(f'"projects_cloudproject"."{secret}"' in sql for sql in sqls), secret
+        assert not any(f'p."{secret}"' in sql for sql in sqls), secret
+    assert 'href="/p/owner/images/"' in resp.content.decode()  # the switcher is there
