@@ -3,11 +3,14 @@ links that keep the list's URL state while changing one or two parameters."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+from urllib.parse import quote
 
 from django import template
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -17,6 +20,12 @@ register = template.Library()
 
 # A queued image has no data yet: Glance says size null, IMS says 0. Both show "–".
 _NO_DATA = frozenset({"queued"})
+
+# The pages of one image that a list row links to, by URL name in the ``images`` namespace.
+IMAGE_LINKS = (
+    "detail", "row", "edit", "delete", "deactivate", "reactivate", "tags", "tag_remove", "members"
+)  # fmt: skip
+_ANY_ID = "00000000-0000-0000-0000-000000000000"
 
 
 @register.simple_tag
@@ -31,6 +40,22 @@ def size(value: Any, status: str = "") -> str:
     return format_html(
         '<span title="{} bytes" class="size">{}</span>', f"{count:,}", filesizeformat(count)
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _link_patterns(slug: str, script_prefix: str, urlconf: str | None) -> dict[str, str]:
+    return {name: reverse(f"images:{name}", args=[slug, _ANY_ID]) for name in IMAGE_LINKS}
+
+
+@register.simple_tag(takes_context=True)
+def image_links(context, image_id: str) -> dict[str, str]:
+    """``{% image_links image.id as links %}``: ``links.edit``, ``links.tags``, … for one image.
+
+    A page of rows would reverse some ten URLs a row; these differ only in the image id, so
+    each name is reversed once per project (with a stand-in id) and the row's id put in."""
+    patterns = _link_patterns(context["project"].slug, get_script_prefix(), get_urlconf())
+    quoted = quote(str(image_id), safe="")
+    return {name: url.replace(_ANY_ID, quoted) for name, url in patterns.items()}
 
 
 @register.simple_tag
