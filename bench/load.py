@@ -428,12 +428,10 @@ class Portal:
         return total / MIB
 
     def cpu_seconds(self) -> float:
-        try:
-            master = psutil.Process(self.web.pid)
-            procs = [master, *master.children(recursive=True)]
-            return sum(sum(p.cpu_times()[:2]) for p in procs)
-        except psutil.NoSuchProcess:
-            return 0.0
+        return _tree_cpu(self.web.pid)
+
+    def cloud_cpu_seconds(self) -> float:
+        return _tree_cpu(self.cloud.process.pid)
 
     def stop(self) -> None:
         if self.web is not None and self.web.poll() is None:
@@ -444,6 +442,22 @@ class Portal:
                 self.web.kill()
         if self.cloud is not None:
             self.cloud.stop()
+
+
+def _tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process and its children."""
+    try:
+        top = psutil.Process(pid)
+        procs = [top, *top.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            total += sum(proc.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def web_args(port: int, workers: int | None) -> list[str]:
@@ -696,7 +710,9 @@ async def loaded(args, portal: Portal, browsers: list[Browser], plan: Plan) -> d
     async def sample(label: str, at: float) -> None:
         await asyncio.sleep(max(0.0, at - time.monotonic()))
         rss[label] = portal.rss_mib()
-        cpu[label] = (portal.cpu_seconds(), time.process_time(), time.monotonic())
+        cpu[label] = (
+            portal.cpu_seconds(), time.process_time(), time.monotonic(), portal.cloud_cpu_seconds()
+        )
         load[label] = os.getloadavg()[0]
 
     samplers = [
@@ -720,6 +736,7 @@ async def loaded(args, portal: Portal, browsers: list[Browser], plan: Plan) -> d
         "load": load,
         "portal_cpu": (cpu["end"][0] - cpu["start"][0]) / span,
         "bench_cpu": (cpu["end"][1] - cpu["start"][1]) / span,
+        "cloud_cpu": (cpu["end"][3] - cpu["start"][3]) / span,
         "upload_mibps": moved[0] / MIB / args.duration,
     }
 
@@ -769,7 +786,8 @@ def report(args, plan: Plan, base: dict[str, Stats], result: dict, load_before) 
     load = result["load"]
     print(
         f"  CPU during the loaded phase: portal {result['portal_cpu']:.2f} cores,"
-        f" this bench's clients {result['bench_cpu']:.2f} cores, of {os.cpu_count()}"
+        f" local cloud {result['cloud_cpu']:.2f}, this bench's clients"
+        f" {result['bench_cpu']:.2f}, of {os.cpu_count()}"
     )
     print(
         f"  load average (1 min): {load_before:.1f} before the run; {load['start']:.1f},"
