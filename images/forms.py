@@ -60,6 +60,9 @@ class PagingMixin(forms.Form):
 
     MAIN: tuple[str, ...] = ()
     DEFAULT_LIMIT = 20
+    # Every choice is fixed in code: the rendered filter bar depends on the query alone and
+    # may be reused ({% filter_bar %}). A form with choices from the database says False.
+    FIXED_CHOICES = True
 
     def __init__(self, data=None, *args, **kwargs):
         # The page-size select shows the size in use, not its first option.

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from django import template
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -56,6 +57,34 @@ def image_links(context, image_id: str) -> dict[str, str]:
     patterns = _link_patterns(context["project"].slug, get_script_prefix(), get_urlconf())
     quoted = quote(str(image_id), safe="")
     return {name: url.replace(_ANY_ID, quoted) for name, url in patterns.items()}
+
+
+@register.simple_tag
+def filter_bar(form, action: str, target: str) -> str:
+    """A list's filter bar (``includes/_filters.html``) for ``form``, sending to ``action``
+    and updating ``#target``.
+
+    Django renders each widget through a template: the twenty-odd fields of the images bar
+    cost about as much as the rest of a page without rows. The bar depends only on the form's
+    class and data, so for a form whose choices never change (``FIXED_CHOICES``) it is
+    rendered once per distinct query and then reused."""
+    if not getattr(form, "FIXED_CHOICES", False):
+        return _render_filter_bar(form, action, target)
+    data = tuple(sorted((key, tuple(values)) for key, values in form.data.lists()))
+    return _cached_filter_bar(type(form), data, action, target)
+
+
+def _render_filter_bar(form, action: str, target: str) -> str:
+    context = {"form": form, "action": action, "target": target}
+    return render_to_string("includes/_filters.html", context)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_filter_bar(form_class, data: tuple, action: str, target: str) -> str:
+    query = QueryDict(mutable=True)
+    for key, values in data:
+        query.setlist(key, list(values))
+    return _render_filter_bar(form_class(query), action, target)
 
 
 @register.simple_tag
