@@ -140,6 +140,14 @@ def web_workers() -> int:
     return envint("WEB_WORKERS", min(cpus, 4), minimum=1)
 
 
+def web_threads() -> int:
+    """Threads per gunicorn process: ``WEB_THREADS``, by default 16. A thread is held for the
+    whole of a request, slow uploads and cloud calls included."""
+    from imsportal.env import envint
+
+    return envint("WEB_THREADS", 16, minimum=1)
+
+
 def web_server_args(host: str, port: int) -> list[str]:
     """gunicorn for the portal: threads with headroom, and a read timeout per connection
     (imsportal/webserver.py) so clients that never finish their headers cannot block it."""
@@ -152,7 +160,7 @@ def web_server_args(host: str, port: int) -> list[str]:
         "--worker-class",
         "imsportal.webserver.ReadTimeoutThreadWorker",
         "--threads",
-        "16",
+        str(web_threads()),
         "--workers",
         str(web_workers()),
         "--timeout",

@@ -94,6 +94,22 @@ def test_web_workers_default_to_the_cpus_and_follow_web_workers(monkeypatch):
         workers()
 
 
+def test_web_threads_default_to_16_and_follow_web_threads(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    def threads() -> str:
+        args = web_server_args("127.0.0.1", 8000)
+        return args[args.index("--threads") + 1]
+
+    monkeypatch.delenv("WEB_THREADS", raising=False)
+    assert threads() == "16"
+    monkeypatch.setenv("WEB_THREADS", "8")
+    assert threads() == "8"
+    monkeypatch.setenv("WEB_THREADS", "0")
+    with pytest.raises(ImproperlyConfigured, match="WEB_THREADS"):
+        threads()
+
+
 def test_make_run_children_get_two_malloc_arenas_unless_told(monkeypatch):
     from imsportal import embedded
 
