@@ -711,7 +711,10 @@ async def loaded(args, portal: Portal, browsers: list[Browser], plan: Plan) -> d
         await asyncio.sleep(max(0.0, at - time.monotonic()))
         rss[label] = portal.rss_mib()
         cpu[label] = (
-            portal.cpu_seconds(), time.process_time(), time.monotonic(), portal.cloud_cpu_seconds()
+            portal.cpu_seconds(),
+            time.process_time(),
+            time.monotonic(),
+            portal.cloud_cpu_seconds(),
         )
         load[label] = os.getloadavg()[0]
 
