@@ -351,7 +351,10 @@ class Portal:
             raise RuntimeError(f"manage.py {args[0]} failed: {out.stderr[-3000:]}")
         return out.stdout
 
-    def start(self, username: str, password: str, jobs: int, workers: int) -> list[int]:
+    def start(
+        self, username: str, password: str, jobs: int, workers: int | None, serve: bool = True
+    ) -> list[int]:
+        """Local cloud, data folder, user and ``jobs`` running jobs; with ``serve``, gunicorn."""
         self.cloud = start_localcloud(self.work / "localcloud")
         env = dict(os.environ)
         # The embedded defaults, as `make run` on a fresh machine (nothing from a test run).
@@ -393,6 +396,8 @@ class Portal:
         code = SETUP_CODE.format(username=username, password_file=str(secret), count=jobs)
         out = self.manage("shell", "-c", code)
         job_ids = [int(pk) for pk in out.strip().splitlines()[-1].split()]
+        if not serve:
+            return job_ids
         log = open(self.work / "portal.log", "ab")  # noqa: SIM115 - closed with the process
         self.web = subprocess.Popen(
             [sys.executable, *web_args(self.port, workers)],
