@@ -419,24 +419,13 @@ class Portal:
 
     def rss_mib(self) -> float:
         """RSS of the gunicorn master and its workers."""
-        try:
-            master = psutil.Process(self.web.pid)
-            procs = [master, *master.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return 0.0
-        total = 0
-        for proc in procs:
-            try:
-                total += proc.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
-        return total / MIB
+        return _tree_sum(self.web.pid, lambda p: p.memory_info().rss) / MIB
 
     def cpu_seconds(self) -> float:
-        return _tree_cpu(self.web.pid)
+        return _tree_sum(self.web.pid, _cpu_seconds)
 
     def cloud_cpu_seconds(self) -> float:
-        return _tree_cpu(self.cloud.process.pid)
+        return _tree_sum(self.cloud.process.pid, _cpu_seconds)
 
     def stop(self) -> None:
         if self.web is not None and self.web.poll() is None:
@@ -449,8 +438,12 @@ class Portal:
             self.cloud.stop()
 
 
-def _tree_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process and its children."""
+def _cpu_seconds(proc: psutil.Process) -> float:
+    return sum(proc.cpu_times()[:2])  # user + system
+
+
+def _tree_sum(pid: int, measure) -> float:
+    """``measure`` summed over a process and its children (0 for those already gone)."""
     try:
         top = psutil.Process(pid)
         procs = [top, *top.children(recursive=True)]
@@ -459,7 +452,7 @@ def _tree_cpu(pid: int) -> float:
     total = 0.0
     for proc in procs:
         try:
-            total += sum(proc.cpu_times()[:2])
+            total += measure(proc)
         except psutil.NoSuchProcess:
             pass
     return total
