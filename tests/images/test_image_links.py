@@ -47,3 +47,19 @@ def test_an_id_is_quoted_as_a_path_segment():
     html = render("{% image_links image_id as links %}{{ links.members }}", project=project,
                   image_id="a/b c")  # fmt: skip
     assert html == reverse("images:members", args=["team-a", "x"]).replace("/x/", "/a%2Fb%20c/")
+
+
+def test_a_page_of_rows_reverses_each_name_once_per_project():
+    from unittest import mock
+
+    from images.templatetags import image_tags
+
+    image_tags._link_patterns.cache_clear()
+    project = SimpleNamespace(slug="team-b")
+    source = "{% for id in ids %}{% image_links id as links %}{{ links.detail }}{% endfor %}"
+    ids = [IMAGE_ID, "0f4e2d1c-9b8a-4765-8432-10fedcba9876"] * 10
+    with mock.patch.object(image_tags, "reverse", wraps=reverse) as spy:
+        render(source, project=project, ids=ids)
+        assert spy.call_count == len(IMAGE_LINKS)  # not twenty rows times as many
+        render(source, project=project, ids=ids)
+        assert spy.call_count == len(IMAGE_LINKS)  # the next page reuses them
