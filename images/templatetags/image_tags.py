@@ -45,6 +45,7 @@ def size(value: Any, status: str = "") -> str:
 
 @functools.lru_cache(maxsize=256)
 def _link_patterns(slug: str, script_prefix: str, urlconf: str | None) -> dict[str, str]:
+    # The script prefix and URLconf are part of the key only: reverse() reads them per thread.
     return {name: reverse(f"images:{name}", args=[slug, _ANY_ID]) for name in IMAGE_LINKS}
 
 

@@ -345,4 +345,5 @@ def test_a_list_page_reads_the_users_projects_once_and_no_secrets(operator_clien
     for secret in ("password", "token", "secret_key"):
         assert not any(f'"projects_cloudproject"."{secret}"' in sql for sql in sqls), secret
         assert not any(f'p."{secret}"' in sql for sql in sqls), secret
-    assert 'href="/p/owner/images/"' in resp.content.decode()  # the switcher is there
+    # the switcher is there, its current project marked (the main nav says aria-current="page")
+    assert '<a href="/p/owner/images/" aria-current="true">' in resp.content.decode()
