@@ -4,8 +4,11 @@
     .venv/bin/python bench/load.py --quick    # 5 operators, 20 pollers, 1 upload, 10 s
 
 Targets (issue 9): poll fragment p95 < 100 ms with 200 pollers; list pages p95 < 1 s at 50
-operators against the local cloud; zero errors; portal RSS flat (end of the loaded phase
-within 10 % of its start). The exit status is 0 whenever the run completed and printed its
+operators against the local cloud; zero errors; portal RSS flat: no growth once warm (the end
+of the loaded phase within 5 % of its middle). A server's RSS first steps up while load fills its
+threads, connections and caches (in the printed series, about 10 % over the first minute, then
+level); a leak keeps growing, and a steady one that adds 10 % over the loaded phase adds 5 % over
+its second half. The exit status is 0 whenever the run completed and printed its
 table, met or not (this machine is shared and noisy); ``--strict`` makes a missed target exit 1.
 
 One process run, loopback only, bounded in count and time, and it stops by itself:
@@ -40,7 +43,8 @@ One process run, loopback only, bounded in count and time, and it stops by itsel
 - Prints per page p50/p95/p99 under load, the unloaded p50/p95, the ratio of loaded to
   unloaded p95, 4xx counts and errors (status >= 500, connection errors, timeouts), and the
   portal's RSS (gunicorn master + workers, psutil) at start, middle and end of the loaded
-  phase, with the load average of the machine (other work on it shows there).
+  phase, and every 5 s from the first request with the thread count, and the load average
+  of the machine (other work on it shows there).
 
 The clients are a small HTTP/1.1 keep-alive client over asyncio streams (Content-Length and
 chunked bodies); a request on a reused connection that the server closed while idle
@@ -80,7 +84,8 @@ REQUEST_TIMEOUT = 30.0
 LIST_PAGES = ("images", "images?name", "cloud", "shared", "jobs")
 POLL_TARGET_MS = 100.0
 LIST_TARGET_MS = 1000.0
-RSS_FLAT = 0.10  # end of the loaded phase within 10 % of its start
+RSS_FLAT = 0.05  # end of the loaded phase within 5 % of its middle: growth once warm
+RSS_EVERY = 5.0  # seconds between RSS samples in the printed series
 
 # Runs in the portal's Django (manage.py shell -c; one process start instead of three): what
 # `make run` does after migrating, for a bench user, then the pollers' running jobs.
@@ -421,6 +426,9 @@ class Portal:
         """RSS of the gunicorn master and its workers."""
         return _tree_sum(self.web.pid, lambda p: p.memory_info().rss) / MIB
 
+    def thread_count(self) -> int:
+        return int(_tree_sum(self.web.pid, lambda p: p.num_threads()))
+
     def cpu_seconds(self) -> float:
         return _tree_sum(self.web.pid, _cpu_seconds)
 
@@ -716,7 +724,14 @@ async def loaded(args, portal: Portal, browsers: list[Browser], plan: Plan) -> d
         )
         load[label] = os.getloadavg()[0]
 
+    async def series(every: float) -> None:
+        while (now := time.monotonic()) < stop_at:
+            rss_series.append((now - start, portal.rss_mib(), portal.thread_count()))
+            await asyncio.sleep(every)
+
+    rss_series: list[tuple[float, float, int]] = []
     samplers = [
+        series(RSS_EVERY),
         sample("start", window_start),
         sample("middle", window_start + args.duration / 2),
         sample("end", stop_at),
@@ -734,6 +749,7 @@ async def loaded(args, portal: Portal, browsers: list[Browser], plan: Plan) -> d
     return {
         "pages": rec.pages,
         "rss": rss,
+        "rss_series": rss_series,
         "load": load,
         "portal_cpu": (cpu["end"][0] - cpu["start"][0]) / span,
         "bench_cpu": (cpu["end"][1] - cpu["start"][1]) / span,
@@ -784,6 +800,10 @@ def report(args, plan: Plan, base: dict[str, Stats], result: dict, load_before) 
         f"  portal RSS (gunicorn master + workers): start {rss['start']:.0f} MiB,"
         f" middle {rss['middle']:.0f} MiB, end {rss['end']:.0f} MiB"
     )
+    print(
+        f"  portal RSS every {RSS_EVERY:.0f} s from the first request (s: MiB/threads): "
+        + ", ".join(f"{t:.0f}: {m:.0f}/{n}" for t, m, n in result["rss_series"])
+    )
     load = result["load"]
     print(
         f"  CPU during the loaded phase: portal {result['portal_cpu']:.2f} cores,"
@@ -800,7 +820,7 @@ def report(args, plan: Plan, base: dict[str, Stats], result: dict, load_before) 
     poll95 = pages.get("poll", Stats()).pct(95)
     list95 = [pages.get(label, Stats()).pct(95) for label in LIST_PAGES]
     worst = max((p for p in list95 if p is not None), default=None)
-    flat = rss["end"] <= rss["start"] * (1 + RSS_FLAT)
+    flat = rss["end"] <= rss["middle"] * (1 + RSS_FLAT)
     checks = [
         (f"poll fragment p95 < {POLL_TARGET_MS:.0f} ms with {args.pollers} pollers",
          poll95 is not None and poll95 < POLL_TARGET_MS, f"{fmt(poll95).strip()} ms"),
@@ -808,8 +828,8 @@ def report(args, plan: Plan, base: dict[str, Stats], result: dict, load_before) 
          worst is not None and worst < LIST_TARGET_MS and None not in list95,
          f"worst {fmt(worst).strip()} ms"),
         ("zero errors", total_errors == 0, f"{total_errors}"),
-        (f"portal RSS flat (end within {RSS_FLAT:.0%} of start)", flat,
-         f"{rss['start']:.0f} -> {rss['end']:.0f} MiB"),
+        (f"portal RSS flat once warm (end within {RSS_FLAT:.0%} of middle)", flat,
+         f"{rss['start']:.0f} -> {rss['middle']:.0f} -> {rss['end']:.0f} MiB"),
     ]  # fmt: skip
     print("\n== targets (issue 9)")
     for text, met, figure in checks:

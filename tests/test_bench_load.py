@@ -38,6 +38,12 @@ def test_load_bench_quick_runs_and_prints_the_table():
         assert int(rows[page][1][0]) > 0, rows[page]  # requests measured alone
     assert int(rows["poll"][0][1]) > 0, rows["poll"]  # polls measured under load
     assert re.search(r"portal RSS .*start \d+ MiB, middle \d+ MiB, end \d+ MiB", text)
+    # The RSS series: a sample every 5 s from the first request, with the thread count.
+    series = re.search(r"portal RSS every 5 s from the first request \(s: MiB/threads\): (.*)",
+                       text).group(1)  # fmt: skip
+    samples = re.findall(r"(\d+): (\d+)/(\d+)", series)
+    assert len(samples) >= 3, series  # 10 s of load, 5 s apart
+    assert all(int(mib) > 0 and int(threads) > 0 for _, mib, threads in samples), series
     assert "load average" in text
     targets = text.split("== targets (issue 9)")[1]
     assert len(re.findall(r"^  (met    |NOT met)  ", targets, re.M)) == 4
