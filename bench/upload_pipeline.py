@@ -10,8 +10,10 @@
 
     .venv/bin/python bench/upload_pipeline.py --sizes 1G,4G
 
-Each size runs ``--rounds`` alternating rounds of the four transfers (after the file is on
-disk) and compares the best of each; every run's figure is printed too.
+Each size runs ``--rounds`` rounds of the four transfers (after the file is on disk), every
+other round in reverse order, each after ``quiet_start`` (a ``sync``, and the memory it will
+write into touched first), and compares the best of each and the median of each; every run's
+figure is printed too.
 
 Targets: cloud leg >= 0.9 x curl; browser leg >= 0.8 x the single PATCH; each process's
 peak RSS grows < 100 MB from the 1 GiB to the 4 GiB round. Loopback only; everything runs
@@ -27,14 +29,16 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import psutil
 import requests
@@ -87,19 +91,49 @@ def hwm(pid: int) -> int:
     return 0
 
 
-class _Slice:
-    """``length`` bytes of an open file from its position, read as they are sent."""
+class _Browser:
+    """A keep-alive HTTP/1.1 connection that sends tus PATCHes of a file's slices the way a
+    browser sends a Blob slice: read from disk in 1 MiB pieces as they go out, never the whole
+    slice in memory. (``requests`` sends a file body in 16 KiB pieces, which made this Python
+    client, not the server, the bottleneck: 0.5 s of its CPU per GiB.)"""
 
-    def __init__(self, f, length: int):
-        self.f, self.left = f, length
+    PIECE = MiB
 
-    def read(self, size: int = -1) -> bytes:
-        data = self.f.read(self.left if size < 0 else min(size, self.left))
-        self.left -= len(data)
-        return data
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        self.host, self.path = parts.netloc, parts.path
+        self.sock = socket.create_connection((parts.hostname, parts.port))
+        self.reader = self.sock.makefile("rb")
+        self.buf = memoryview(bytearray(self.PIECE))
 
-    def __len__(self) -> int:
-        return self.left
+    def patch(self, f, offset: int, length: int, headers: dict[str, str]) -> dict[str, str]:
+        """PATCH ``length`` bytes of ``f`` from ``offset``; returns the 204's headers."""
+        lines = [f"PATCH {self.path} HTTP/1.1", f"Host: {self.host}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        lines += [f"Upload-Offset: {offset}", f"Content-Length: {length}"]
+        lines += ["Content-Type: application/offset+octet-stream"]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        f.seek(offset)
+        left = length
+        while left:
+            n = f.readinto(self.buf[: min(left, self.PIECE)])
+            if not n:
+                raise RuntimeError("the file ended early")
+            self.sock.sendall(self.buf[:n])
+            left -= n
+        status = self.reader.readline().decode()
+        answer: dict[str, str] = {}
+        while (line := self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            answer[name.strip().lower()] = value.strip()
+        body = self.reader.read(int(answer.get("content-length", 0)))
+        if " 204 " not in status:
+            raise RuntimeError(f"PATCH answered {status.strip()}: {body[:500]!r}")
+        return answer
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
 
 
 class Portal:
@@ -193,31 +227,21 @@ class Portal:
         return self.url + resp.headers["Location"]
 
     def chunked(self, path: Path, size: int, disk_format: str = "qcow2") -> float:
-        """PATCHes of ``self.chunk`` bytes, each streamed from the file as a browser sends a
-        Blob slice (XHR reads it from disk as it goes, never the whole slice into memory).
-        By default the file is declared qcow2 and refused at the end (no job is queued)."""
+        """PATCHes of ``self.chunk`` bytes on one connection, as the page's tus client sends
+        them (``_Browser``). By default the file is declared qcow2 and refused at the end
+        (no job is queued)."""
         url = self.create(size, disk_format)
-        session = requests.Session()
+        browser = _Browser(url)
         started = time.perf_counter()
-        with path.open("rb") as f:
-            offset = 0
-            while offset < size:
-                length = min(self.chunk, size - offset)
-                f.seek(offset)
-                resp = session.patch(
-                    url,
-                    data=_Slice(f, length),
-                    headers={
-                        **self.headers,
-                        "Upload-Offset": str(offset),
-                        "Content-Length": str(length),
-                        "Content-Type": "application/offset+octet-stream",
-                    },
-                    timeout=600,
-                )
-                if resp.status_code != 204:
-                    raise RuntimeError(f"PATCH answered {resp.status_code}: {resp.text}")
-                offset = int(resp.headers["Upload-Offset"])
+        try:
+            with path.open("rb") as f:
+                offset = 0
+                while offset < size:
+                    length = min(self.chunk, size - offset)
+                    answer = browser.patch(f, offset, length, self.headers)
+                    offset = int(answer["upload-offset"])
+        finally:
+            browser.close()
         return time.perf_counter() - started
 
     def single_patch(self, path: Path, size: int, disk_format: str = "qcow2") -> tuple[float, dict]:
@@ -252,9 +276,28 @@ def iso_seconds(text: str) -> float:
     return datetime.fromisoformat(text.replace(" ", "T")).timestamp()
 
 
+def quiet_start(size: int) -> None:
+    """Before a timed transfer: put earlier writes on disk, and touch the memory it will
+    write into. On this project's VMs, writing a file into fresh memory (most likely pages
+    the host had taken back) cost the local cloud 2.4-3.9 s of kernel time per GiB instead of
+    0.4-0.7 s (``perf``: 23-27 % of its samples in the kernel's copy into the page cache,
+    against about 1 %), so which transfer ran fast depended on what the one before it freed."""
+    os.sync()
+    warm = bytearray(2 * size + 512 * MiB)  # zero-filled: every page touched
+    del warm
+
+
 def cloud_leg(portal: Portal, conn: Connection, path: Path, size: int) -> float:
-    """Stage the file (one PATCH), let the worker send it; seconds from claim to done."""
-    _, headers = portal.single_patch(path, size, disk_format="raw")
+    """Stage the file (one PATCH), let the worker send it; seconds from claim to done.
+
+    The worker is stopped (SIGSTOP) while the file is staged and until ``quiet_start`` is
+    done, so its transfer starts in the same state of disk and memory as the others."""
+    portal.worker.send_signal(signal.SIGSTOP)
+    try:
+        _, headers = portal.single_patch(path, size, disk_format="raw")
+        quiet_start(size)
+    finally:
+        portal.worker.send_signal(signal.SIGCONT)
     job_id = int(headers["Imsportal-Job"].rstrip("/").rsplit("/", 1)[1])
     deadline = time.monotonic() + 3600
     while time.monotonic() < deadline:
@@ -283,21 +326,30 @@ def curl_cloud(conn: Connection, token: str, path: Path) -> float:
     return elapsed
 
 
-def one_round(portal: Portal, conn: Connection, token: str, path: Path, size: int) -> dict:
-    """Seconds of each of the four transfers of ``path``, one after the other."""
-    return {
-        "browser_chunked": portal.chunked(path, size),
-        "browser_single_patch": portal.single_patch(path, size)[0],
-        "cloud_worker": cloud_leg(portal, conn, path, size),
-        "cloud_curl": curl_cloud(conn, token, path),
+def one_round(
+    portal: Portal, conn: Connection, token: str, path: Path, size: int, reverse: bool
+) -> dict:
+    """Seconds of each of the four transfers of ``path``, one after the other; ``reverse``
+    runs them in the opposite order, so that none always follows the same one. Each starts
+    after ``quiet_start``."""
+    transfers = {
+        "browser_chunked": lambda: portal.chunked(path, size),
+        "browser_single_patch": lambda: portal.single_patch(path, size)[0],
+        "cloud_worker": lambda: cloud_leg(portal, conn, path, size),
+        "cloud_curl": lambda: curl_cloud(conn, token, path),
     }
+    seconds = {}
+    for name in reversed(transfers) if reverse else transfers:
+        quiet_start(size)
+        seconds[name] = transfers[name]()
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1G,4G")
     parser.add_argument("--no-pin", action="store_true")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; best of")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds, alternating order")
     parser.add_argument("--chunk-mib", type=int, default=CHUNK // MiB, help="tus PATCH size")
     parser.add_argument("--work", default=None, help="directory for the temporary files")
     args = parser.parse_args()
@@ -320,10 +372,10 @@ def main() -> None:
             make_file(path, size)
             mib = size / MiB
             runs: dict[str, list[float]] = {}
-            # Rounds alternate the four transfers; the best of each is compared (the noise
-            # of a shared machine only ever slows a transfer down).
-            for _ in range(args.rounds):
-                for name, seconds in one_round(portal, conn, token, path, size).items():
+            # Rounds alternate the order of the four transfers; the best of each is compared
+            # (the noise of a shared machine only ever slows a transfer down).
+            for n in range(args.rounds):
+                for name, seconds in one_round(portal, conn, token, path, size, n % 2).items():
                     runs.setdefault(name, []).append(mib / seconds)
             rows.append(
                 {
@@ -343,13 +395,26 @@ def main() -> None:
         )
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
+            median = {k: statistics.median(v) for k, v in r["all_runs_mib_s"].items()}
+            label = (
+                f"{r['size'] / 1024**3:g} GiB"
+                if r["size"] >= 1024**3
+                else f"{r['size'] / MiB:g} MiB"
+            )
             print(
-                f"| {r['size'] / 1024**3:g} GiB | {r['browser_chunked']:.1f} MiB/s "
+                f"| {label}, best | {r['browser_chunked']:.1f} MiB/s "
                 f"| {r['browser_single_patch']:.1f} MiB/s "
                 f"| {r['browser_chunked'] / r['browser_single_patch']:.2f} "
                 f"| {r['cloud_worker']:.1f} MiB/s | {r['cloud_curl']:.1f} MiB/s "
                 f"| {r['cloud_worker'] / r['cloud_curl']:.2f} "
                 f"| {r['web_hwm'] / MiB:.0f} MiB | {r['worker_hwm'] / MiB:.0f} MiB |"
+            )
+            print(
+                f"| {label}, median | {median['browser_chunked']:.1f} MiB/s "
+                f"| {median['browser_single_patch']:.1f} MiB/s "
+                f"| {median['browser_chunked'] / median['browser_single_patch']:.2f} "
+                f"| {median['cloud_worker']:.1f} MiB/s | {median['cloud_curl']:.1f} MiB/s "
+                f"| {median['cloud_worker'] / median['cloud_curl']:.2f} | | |"
             )
         if len(rows) > 1:
             print(
