@@ -4,11 +4,11 @@
     .venv/bin/python bench/load.py --quick    # 5 operators, 20 pollers, 1 upload, 10 s
 
 Targets (issue 9): poll fragment p95 < 100 ms with 200 pollers; list pages p95 < 1 s at 50
-operators against the local cloud; zero errors; portal RSS flat: no growth once warm (the end
-of the loaded phase within 5 % of its middle). A server's RSS first steps up while load fills its
-threads, connections and caches (in the printed series, about 10 % over the first minute, then
-level); a leak keeps growing, and a steady one that adds 10 % over the loaded phase adds 5 % over
-its second half. The exit status is 0 whenever the run completed and printed its
+operators against the local cloud; zero errors; portal RSS flat (end of the measured phase
+within 10 % of its start). A threaded server's RSS first steps up while the load makes it start
+threads, each with its own database connection and caches (in the printed series, by a quarter
+over the first 50 s of load, then level), so the default warm-up of 60 s lets that step pass
+before the measured phase starts. The exit status is 0 whenever the run completed and printed its
 table, met or not (this machine is shared and noisy); ``--strict`` makes a missed target exit 1.
 
 One process run, loopback only, bounded in count and time, and it stops by itself:
@@ -84,7 +84,7 @@ REQUEST_TIMEOUT = 30.0
 LIST_PAGES = ("images", "images?name", "cloud", "shared", "jobs")
 POLL_TARGET_MS = 100.0
 LIST_TARGET_MS = 1000.0
-RSS_FLAT = 0.05  # end of the loaded phase within 5 % of its middle: growth once warm
+RSS_FLAT = 0.10  # end of the measured phase within 10 % of its start
 RSS_EVERY = 5.0  # seconds between RSS samples in the printed series
 
 # Runs in the portal's Django (manage.py shell -c; one process start instead of three): what
@@ -820,7 +820,7 @@ def report(args, plan: Plan, base: dict[str, Stats], result: dict, load_before) 
     poll95 = pages.get("poll", Stats()).pct(95)
     list95 = [pages.get(label, Stats()).pct(95) for label in LIST_PAGES]
     worst = max((p for p in list95 if p is not None), default=None)
-    flat = rss["end"] <= rss["middle"] * (1 + RSS_FLAT)
+    flat = rss["end"] <= rss["start"] * (1 + RSS_FLAT)
     checks = [
         (f"poll fragment p95 < {POLL_TARGET_MS:.0f} ms with {args.pollers} pollers",
          poll95 is not None and poll95 < POLL_TARGET_MS, f"{fmt(poll95).strip()} ms"),
@@ -828,7 +828,7 @@ def report(args, plan: Plan, base: dict[str, Stats], result: dict, load_before) 
          worst is not None and worst < LIST_TARGET_MS and None not in list95,
          f"worst {fmt(worst).strip()} ms"),
         ("zero errors", total_errors == 0, f"{total_errors}"),
-        (f"portal RSS flat once warm (end within {RSS_FLAT:.0%} of middle)", flat,
+        (f"portal RSS flat (end within {RSS_FLAT:.0%} of start)", flat,
          f"{rss['start']:.0f} -> {rss['middle']:.0f} -> {rss['end']:.0f} MiB"),
     ]  # fmt: skip
     print("\n== targets (issue 9)")
@@ -867,7 +867,7 @@ def main() -> int:
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--uploads", type=int, default=5)
     parser.add_argument("--duration", type=float, default=60.0, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=10.0, help="seconds before measuring")
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds before measuring")
     parser.add_argument("--sessions", type=int, help="browsers logged in (default: operators)")
     parser.add_argument("--jobs", type=int, help="running jobs polled (default: pollers)")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
