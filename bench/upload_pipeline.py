@@ -351,6 +351,16 @@ def one_round(
     return seconds
 
 
+def _table_row(label: str, rates: dict, rss: str) -> str:
+    """One Markdown row: both legs and their baselines (MiB/s), their ratios, then ``rss``."""
+    browser, patch = rates["browser_chunked"], rates["browser_single_patch"]
+    worker, curl = rates["cloud_worker"], rates["cloud_curl"]
+    return (
+        f"| {label} | {browser:.1f} MiB/s | {patch:.1f} MiB/s | {browser / patch:.2f} "
+        f"| {worker:.1f} MiB/s | {curl:.1f} MiB/s | {worker / curl:.2f} | {rss} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1G,4G")
@@ -402,27 +412,14 @@ def main() -> None:
         )
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
-            median = r["median"]
             label = (
                 f"{r['size'] / 1024**3:g} GiB"
                 if r["size"] >= 1024**3
                 else f"{r['size'] / MiB:g} MiB"
             )
-            print(
-                f"| {label}, best | {r['browser_chunked']:.1f} MiB/s "
-                f"| {r['browser_single_patch']:.1f} MiB/s "
-                f"| {r['browser_chunked'] / r['browser_single_patch']:.2f} "
-                f"| {r['cloud_worker']:.1f} MiB/s | {r['cloud_curl']:.1f} MiB/s "
-                f"| {r['cloud_worker'] / r['cloud_curl']:.2f} "
-                f"| {r['web_hwm'] / MiB:.0f} MiB | {r['worker_hwm'] / MiB:.0f} MiB |"
-            )
-            print(
-                f"| {label}, median | {median['browser_chunked']:.1f} MiB/s "
-                f"| {median['browser_single_patch']:.1f} MiB/s "
-                f"| {median['browser_chunked'] / median['browser_single_patch']:.2f} "
-                f"| {median['cloud_worker']:.1f} MiB/s | {median['cloud_curl']:.1f} MiB/s "
-                f"| {median['cloud_worker'] / median['cloud_curl']:.2f} | | |"
-            )
+            rss = f"{r['web_hwm'] / MiB:.0f} MiB | {r['worker_hwm'] / MiB:.0f} MiB"
+            print(_table_row(f"{label}, best", r, rss))
+            print(_table_row(f"{label}, median", r["median"], " |"))
         if len(rows) > 1:
             print(
                 f"\npeak RSS growth from the first to the last size: web "
