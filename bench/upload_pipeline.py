@@ -11,9 +11,10 @@
     .venv/bin/python bench/upload_pipeline.py --sizes 1G,4G
 
 Each size runs ``--rounds`` rounds of the four transfers (after the file is on disk), every
-other round in reverse order, each after ``quiet_start`` (a ``sync``, and the memory it will
-write into touched first), and compares the best of each and the median of each; every run's
-figure is printed too.
+other round in reverse order, each after ``settle`` (a ``sync``, then waiting until the VM
+has handed the memory freed before it back to its host), and compares the best of each and
+the median of each; every run's figure is printed too, and how much memory the VM handed
+back during a timed transfer.
 
 Targets: cloud leg >= 0.9 x curl; browser leg >= 0.8 x the single PATCH; each process's
 peak RSS grows < 100 MB from the 1 GiB to the 4 GiB round. Loopback only; everything runs
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -278,29 +280,58 @@ def iso_seconds(text: str) -> float:
     return datetime.fromisoformat(text.replace(" ", "T")).timestamp()
 
 
-def quiet_start(size: int) -> None:
-    """Before a timed transfer: put earlier writes on disk, and touch the memory it will
-    write into. On this project's VMs, writing a file into fresh memory (most likely pages
-    the host had taken back) cost the local cloud 2.4-3.9 s of kernel time per GiB instead of
-    0.4-0.7 s (``perf``: 23-27 % of its samples in the kernel's copy into the page cache,
-    against about 1 %), so which transfer ran fast depended on what the one before it freed."""
+# Free page reporting (virtio-balloon): the kernel hands free memory back to the host, which
+# has to fault it in again on the next write. Its counter, where the VM has one.
+REPORTED_KIB = Path("/sys/module/page_reporting/parameters/reported_kib")
+QUIET = {"seconds": 3.0}  # --settle-quiet
+
+
+def reported_mib() -> int:
+    """MiB of free memory handed back to the host so far (0 where the VM does not)."""
+    try:
+        return int(REPORTED_KIB.read_text()) // 1024
+    except (OSError, ValueError):
+        return 0
+
+
+def settle(quiet: float | None = None, timeout: float = 120.0) -> None:
+    """Before a timed transfer: put earlier writes on disk, and let the VM hand the memory
+    they freed back to its host.
+
+    On this project's VMs, free memory is reported to the host in bursts about 2 s apart
+    (a 2 GiB delete takes about 8 s), and writing 1 GiB into memory not yet reported takes
+    the kernel 0.2 s, against 1.5-2.2 s once it is (``dd``). A transfer started right after
+    a delete (of the image before it, or of the staged file) ran fast while that memory
+    lasted, so which transfer won depended on the one before it: the worker, which starts
+    after its file is staged, lost to curl, which started after the worker's deletes. So
+    every transfer starts in the VM's steady state: the counter unchanged for ``quiet``
+    seconds (longer than the gap between bursts). Without the counter (no such VM), only
+    the sync."""
+    quiet = QUIET["seconds"] if quiet is None else quiet
+    started = time.monotonic()
     os.sync()
-    # What the transfer writes (the staged file or the cloud's copy) with room to spare, but
-    # never more than the machine has free.
-    want = 2 * size + 512 * MiB
-    warm = bytearray(max(0, min(want, psutil.virtual_memory().available - 2 * 1024 * MiB)))
-    del warm  # zero-filled: every page touched
+    if not REPORTED_KIB.exists():
+        return
+    last, since = reported_mib(), time.monotonic()
+    while time.monotonic() - started < timeout:
+        time.sleep(0.25)
+        if (now := reported_mib()) != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
 
 
-def cloud_leg(portal: Portal, conn: Connection, path: Path, size: int) -> float:
-    """Stage the file (one PATCH), let the worker send it; seconds from claim to done.
+def cloud_leg(portal: Portal, conn: Connection, path: Path, size: int) -> tuple[float, int]:
+    """Stage the file (one PATCH), let the worker send it; seconds from claim to done, and
+    the MiB the VM handed back meanwhile (as ``settled``).
 
-    The worker is stopped (SIGSTOP) while the file is staged and until ``quiet_start`` is
+    The worker is stopped (SIGSTOP) while the file is staged and until ``settle`` is
     done, so its transfer starts in the same state of disk and memory as the others."""
     portal.worker.send_signal(signal.SIGSTOP)
     try:
         _, headers = portal.single_patch(path, size, disk_format="raw")
-        quiet_start(size)
+        settle()
+        before = reported_mib()
     finally:
         portal.worker.send_signal(signal.SIGCONT)
     job_id = int(headers["Imsportal-Job"].rstrip("/").rsplit("/", 1)[1])
@@ -312,8 +343,9 @@ def cloud_leg(portal: Portal, conn: Connection, path: Path, size: int) -> float:
         time.sleep(0.2)
     if job["status"] != "success":
         raise RuntimeError(f"upload job {job_id} ended {job['status']}: {job['last_error']}")
+    reported = reported_mib() - before
     conn.image.delete_image(job["image_id"])
-    return iso_seconds(job["finished_at"]) - iso_seconds(job["started_at"])
+    return iso_seconds(job["finished_at"]) - iso_seconds(job["started_at"]), reported
 
 
 def curl_cloud(conn: Connection, token: str, path: Path) -> float:
@@ -331,24 +363,27 @@ def curl_cloud(conn: Connection, token: str, path: Path) -> float:
     return elapsed
 
 
+def settled(transfer: Callable[[], float]) -> tuple[float, int]:
+    """``transfer``'s seconds, started after ``settle``, and the MiB of memory the VM handed
+    back to its host while it ran (little, when it started settled)."""
+    settle()
+    before = reported_mib()
+    return transfer(), reported_mib() - before
+
+
 def one_round(
     portal: Portal, conn: Connection, token: str, path: Path, size: int, reverse: bool
-) -> dict:
-    """Seconds of each of the four transfers of ``path``, one after the other; ``reverse``
-    runs them in the opposite order, so that none always follows the same one. Each starts
-    after ``quiet_start``."""
+) -> dict[str, tuple[float, int]]:
+    """Each of the four transfers of ``path``, one after the other, as ``settled`` returns
+    it; ``reverse`` runs them in the opposite order, so that none always follows the same
+    one."""
     transfers = {
-        "browser_chunked": lambda: portal.chunked(path, size),
-        "browser_single_patch": lambda: portal.single_patch(path, size)[0],
-        "cloud_worker": lambda: cloud_leg(portal, conn, path, size),
-        "cloud_curl": lambda: curl_cloud(conn, token, path),
+        "browser_chunked": lambda: settled(lambda: portal.chunked(path, size)),
+        "browser_single_patch": lambda: settled(lambda: portal.single_patch(path, size)[0]),
+        "cloud_worker": lambda: cloud_leg(portal, conn, path, size),  # settles after staging
+        "cloud_curl": lambda: settled(lambda: curl_cloud(conn, token, path)),
     }
-    seconds = {}
-    for name in reversed(transfers) if reverse else transfers:
-        if name != "cloud_worker":  # cloud_leg does it itself, after staging the file
-            quiet_start(size)
-        seconds[name] = transfers[name]()
-    return seconds
+    return {name: transfers[name]() for name in (reversed(transfers) if reverse else transfers)}
 
 
 def _table_row(label: str, rates: dict, rss: str) -> str:
@@ -368,7 +403,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="rounds, alternating order")
     parser.add_argument("--chunk-mib", type=int, default=CHUNK // MiB, help="tus PATCH size")
     parser.add_argument("--work", default=None, help="directory for the temporary files")
+    parser.add_argument(
+        "--settle-quiet",
+        type=float,
+        default=QUIET["seconds"],
+        help="seconds the VM's free page reporting must be quiet before each transfer",
+    )
     args = parser.parse_args()
+    QUIET["seconds"] = args.settle_quiet
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     split_cpus(not args.no_pin)
     from tests.localcloud_server import start_localcloud
@@ -388,17 +430,21 @@ def main() -> None:
             make_file(path, size)
             mib = size / MiB
             runs: dict[str, list[float]] = {}
+            reported: dict[str, list[int]] = {}
             # Rounds alternate the order of the four transfers; the best of each is compared
             # (the noise of a shared machine only ever slows a transfer down).
             for n in range(args.rounds):
-                for name, seconds in one_round(portal, conn, token, path, size, n % 2).items():
+                done = one_round(portal, conn, token, path, size, n % 2)
+                for name, (seconds, mib_reported) in done.items():
                     runs.setdefault(name, []).append(mib / seconds)
+                    reported.setdefault(name, []).append(mib_reported)
             rows.append(
                 {
                     "size": size,
                     **{name: max(rates) for name, rates in runs.items()},
                     "median": {name: statistics.median(rates) for name, rates in runs.items()},
                     "all_runs_mib_s": {k: [round(r, 1) for r in v] for k, v in runs.items()},
+                    "host_took_back_mib": reported,
                     "web_hwm": hwm(portal.web_pid),
                     "worker_hwm": hwm(portal.worker.pid),
                 }
@@ -425,6 +471,12 @@ def main() -> None:
                 f"\npeak RSS growth from the first to the last size: web "
                 f"{(rows[-1]['web_hwm'] - rows[0]['web_hwm']) / MiB:.1f} MiB, worker "
                 f"{(rows[-1]['worker_hwm'] - rows[0]['worker_hwm']) / MiB:.1f} MiB"
+            )
+        if REPORTED_KIB.exists():
+            most = max(max(v) for r in rows for v in r["host_took_back_mib"].values())
+            print(
+                f"memory the VM handed back to its host during a timed transfer: at most {most} "
+                "MiB (each started after settle)"
             )
     finally:
         if portal:

@@ -6,20 +6,30 @@ its table, best and median rows for each size.
 No throughput is asserted (the figures belong to the bench and the README). The bench exits
 with an error when a transfer fails (a PATCH not answered 204, curl's upload not 204, the
 worker's job not ``success``); here it must exit 0 and print a positive rate for each of the
-four transfers in both rows of both sizes. About 20 s.
+four transfers in both rows of both sizes. About 30 s (a short ``--settle-quiet``).
+
+``settle``, which starts every transfer once the VM's free page reporting is done, is tested
+on its own against a counter file that a thread moves in bursts.
 """
 
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+
+import pytest
+
+from bench import upload_pipeline
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def test_upload_pipeline_bench_runs_every_transfer_and_prints_the_table():
     out = subprocess.run(
-        [sys.executable, "bench/upload_pipeline.py", "--sizes", "16M,32M", "--rounds", "2"],
+        [sys.executable, "bench/upload_pipeline.py", "--sizes", "16M,32M", "--rounds", "2"]
+        + ["--settle-quiet", "0.5"],
         cwd=BASE_DIR,
         capture_output=True,
         text=True,
@@ -35,3 +45,60 @@ def test_upload_pipeline_bench_runs_every_transfer_and_prints_the_table():
             assert len(rates) == 4, line.group(0)
             assert all(r > 0 for r in rates), line.group(0)
     assert re.search(r"peak RSS growth from the first to the last size: web -?\d", out.stdout)
+    if upload_pipeline.REPORTED_KIB.exists():
+        assert re.search(
+            r"handed back to its host during a timed transfer: at most \d+ MiB", out.stdout
+        )
+
+
+@pytest.fixture
+def counter(tmp_path, monkeypatch):
+    path = tmp_path / "reported_kib"
+    path.write_text("0\n")
+    monkeypatch.setattr(upload_pipeline, "REPORTED_KIB", path)
+    return path
+
+
+def test_settle_returns_only_once_the_reporting_counter_has_been_quiet(counter):
+    def report_in_bursts():
+        for n in range(1, 16):  # 1.5 s of bursts, each shorter apart than the quiet period
+            time.sleep(0.1)
+            counter.write_text(f"{n * 1024}\n")
+
+    reporter = threading.Thread(target=report_in_bursts)
+    reporter.start()
+    upload_pipeline.settle(quiet=1.0)
+    seen_last = upload_pipeline.reported_mib()
+    reporter.join()
+    assert seen_last == 15  # it did not return while the counter still moved
+
+
+def test_settle_without_the_counter_only_syncs(tmp_path, monkeypatch):
+    monkeypatch.setattr(upload_pipeline, "REPORTED_KIB", tmp_path / "absent")
+
+    def no_waiting(seconds):
+        raise AssertionError("settle waited with no counter to watch")
+
+    monkeypatch.setattr(upload_pipeline.time, "sleep", no_waiting)
+    upload_pipeline.settle(quiet=60)
+    assert upload_pipeline.reported_mib() == 0
+
+
+def test_settle_gives_up_after_its_timeout(counter):
+    stop = threading.Event()
+
+    def report_for_ten_seconds():
+        for n in range(200):
+            if stop.wait(0.05):
+                return
+            counter.write_text(f"{n}\n")
+
+    reporter = threading.Thread(target=report_for_ten_seconds)
+    reporter.start()
+    try:
+        upload_pipeline.settle(quiet=5.0, timeout=0.6)
+        # Returned on its timeout, the counter still moving (else: after 10 s + 5 s quiet).
+        assert reporter.is_alive()
+    finally:
+        stop.set()
+        reporter.join()
