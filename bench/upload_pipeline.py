@@ -371,19 +371,44 @@ def settled(transfer: Callable[[], float]) -> tuple[float, int]:
     return transfer(), reported_mib() - before
 
 
+def cpu_seconds(proc: psutil.Process) -> float:
+    """User + system CPU of ``proc`` and its children so far."""
+    total = 0.0
+    for each in [proc, *proc.children(recursive=True)]:
+        times = each.cpu_times()
+        total += times.user + times.system
+    return total
+
+
 def one_round(
-    portal: Portal, conn: Connection, token: str, path: Path, size: int, reverse: bool
-) -> dict[str, tuple[float, int]]:
+    portal: Portal,
+    conn: Connection,
+    path: Path,
+    size: int,
+    reverse: bool,
+    cpus: dict[str, psutil.Process],
+) -> dict[str, tuple[float, int, dict[str, float]]]:
     """Each of the four transfers of ``path``, one after the other, as ``settled`` returns
-    it; ``reverse`` runs them in the opposite order, so that none always follows the same
-    one."""
+    it, with the CPU seconds each of ``cpus`` used meanwhile; ``reverse`` runs them in the
+    opposite order, so that none always follows the same one."""
+    token = conn.auth.get_token()
     transfers = {
         "browser_chunked": lambda: settled(lambda: portal.chunked(path, size)),
         "browser_single_patch": lambda: settled(lambda: portal.single_patch(path, size)[0]),
         "cloud_worker": lambda: cloud_leg(portal, conn, path, size),  # settles after staging
         "cloud_curl": lambda: settled(lambda: curl_cloud(conn, token, path)),
     }
-    return {name: transfers[name]() for name in (reversed(transfers) if reverse else transfers)}
+    done = {}
+    for name in reversed(transfers) if reverse else transfers:
+        before = {who: cpu_seconds(proc) for who, proc in cpus.items()}
+        seconds, reported = transfers[name]()
+        used = {who: cpu_seconds(proc) - before[who] for who, proc in cpus.items()}
+        done[name] = (seconds, reported, used)
+    return done
+
+
+def _label(size: int) -> str:
+    return f"{size / 1024**3:g} GiB" if size >= 1024**3 else f"{size / MiB:g} MiB"
 
 
 def _table_row(label: str, rates: dict, rss: str) -> str:
@@ -420,8 +445,11 @@ def main() -> None:
     try:
         cloud = start_localcloud(work / "localcloud", LOCALCLOUD_MAX_IMAGE_SIZE=str(64 * 1024**3))
         conn = Connection.from_config(cloud.cloud_config(read_timeout=600.0))
-        token = conn.auth.get_token()
         portal = Portal(work, cloud.auth_url, args.chunk_mib * MiB)
+        cpus = {
+            "worker": psutil.Process(portal.worker.pid),
+            "cloud": psutil.Process(cloud.process.pid),
+        }
         if UPLOADER_CPUS:
             os.sched_setaffinity(0, UPLOADER_CPUS)  # this process is the browser now
         rows = []
@@ -431,13 +459,16 @@ def main() -> None:
             mib = size / MiB
             runs: dict[str, list[float]] = {}
             reported: dict[str, list[int]] = {}
+            cpu: dict[str, dict[str, list[float]]] = {}
             # Rounds alternate the order of the four transfers; the best of each is compared
             # (the noise of a shared machine only ever slows a transfer down).
             for n in range(args.rounds):
-                done = one_round(portal, conn, token, path, size, n % 2)
-                for name, (seconds, mib_reported) in done.items():
+                done = one_round(portal, conn, path, size, n % 2, cpus)
+                for name, (seconds, mib_reported, used) in done.items():
                     runs.setdefault(name, []).append(mib / seconds)
                     reported.setdefault(name, []).append(mib_reported)
+                    for who, cpu_s in used.items():
+                        cpu.setdefault(name, {}).setdefault(who, []).append(cpu_s / (mib / 1024))
             rows.append(
                 {
                     "size": size,
@@ -445,6 +476,10 @@ def main() -> None:
                     "median": {name: statistics.median(rates) for name, rates in runs.items()},
                     "all_runs_mib_s": {k: [round(r, 1) for r in v] for k, v in runs.items()},
                     "host_took_back_mib": reported,
+                    "cpu_s_per_gib": {
+                        name: {who: round(statistics.median(v), 2) for who, v in by.items()}
+                        for name, by in cpu.items()
+                    },
                     "web_hwm": hwm(portal.web_pid),
                     "worker_hwm": hwm(portal.worker.pid),
                 }
@@ -458,14 +493,18 @@ def main() -> None:
         )
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
-            label = (
-                f"{r['size'] / 1024**3:g} GiB"
-                if r["size"] >= 1024**3
-                else f"{r['size'] / MiB:g} MiB"
-            )
+            label = _label(r["size"])
             rss = f"{r['web_hwm'] / MiB:.0f} MiB | {r['worker_hwm'] / MiB:.0f} MiB"
             print(_table_row(f"{label}, best", r, rss))
             print(_table_row(f"{label}, median", r["median"], " |"))
+        print()
+        for r in rows:
+            worker, curl = r["cpu_s_per_gib"]["cloud_worker"], r["cpu_s_per_gib"]["cloud_curl"]
+            print(
+                f"CPU seconds per GiB sent (median), {_label(r['size'])}: cloud leg, worker "
+                f"{worker['worker']:.2f} and local cloud {worker['cloud']:.2f}; curl -T, local "
+                f"cloud {curl['cloud']:.2f}"
+            )
         if len(rows) > 1:
             print(
                 f"\npeak RSS growth from the first to the last size: web "

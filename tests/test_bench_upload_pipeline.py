@@ -1,12 +1,13 @@
 """Smoke test of the upload pipeline bench: ``bench/upload_pipeline.py`` with small files runs
 end to end (its own local cloud, gunicorn portal and Celery worker; the page-sized tus PATCHes
 from its plain HTTP client, one curl PATCH, the worker's cloud leg and ``curl -T``) and prints
-its table, best and median rows for each size.
+its table, best and median rows for each size, and the CPU per GiB of the cloud legs.
 
 No throughput is asserted (the figures belong to the bench and the README). The bench exits
 with an error when a transfer fails (a PATCH not answered 204, curl's upload not 204, the
 worker's job not ``success``); here it must exit 0 and print a positive rate for each of the
-four transfers in both rows of both sizes. About 30 s (a short ``--settle-quiet``).
+four transfers in both rows of both sizes, and a positive CPU figure for the worker and the
+local cloud. About 30 s (a short ``--settle-quiet``).
 
 ``settle``, which starts every transfer once the VM's free page reporting is done, is tested
 on its own against a counter file that a thread moves in bursts.
@@ -45,6 +46,15 @@ def test_upload_pipeline_bench_runs_every_transfer_and_prints_the_table():
             assert len(rates) == 4, line.group(0)
             assert all(r > 0 for r in rates), line.group(0)
     assert re.search(r"peak RSS growth from the first to the last size: web -?\d", out.stdout)
+    for size in ("16 MiB", "32 MiB"):
+        cpu = re.search(
+            rf"^CPU seconds per GiB sent \(median\), {size}: cloud leg, worker (\d+\.\d+) and "
+            r"local cloud (\d+\.\d+); curl -T, local cloud (\d+\.\d+)$",
+            out.stdout,
+            re.M,
+        )
+        assert cpu, out.stdout[-3000:]
+        assert all(float(v) > 0 for v in cpu.groups()), cpu.group(0)
     if upload_pipeline.REPORTED_KIB.exists():
         assert re.search(
             r"handed back to its host during a timed transfer: at most \d+ MiB", out.stdout
