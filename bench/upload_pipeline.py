@@ -230,12 +230,13 @@ class Portal:
         resp.raise_for_status()
         return self.url + resp.headers["Location"]
 
-    def chunked(self, path: Path, size: int, disk_format: str = "qcow2") -> float:
+    def chunked(self, path: Path, size: int, meter: Meter, disk_format: str = "qcow2") -> float:
         """PATCHes of ``self.chunk`` bytes on one connection, as the page's tus client sends
         them (``_Browser``). By default the file is declared qcow2 and refused at the end
         (no job is queued)."""
         url = self.create(size, disk_format)
         browser = _Browser(url)
+        meter.start()
         started = time.perf_counter()
         try:
             with path.open("rb") as f:
@@ -244,12 +245,17 @@ class Portal:
                     length = min(self.chunk, size - offset)
                     answer = browser.patch(f, offset, length, self.headers)
                     offset = int(answer["upload-offset"])
+            elapsed = time.perf_counter() - started
+            meter.stop()
         finally:
             browser.close()
-        return time.perf_counter() - started
+        return elapsed
 
-    def single_patch(self, path: Path, size: int, disk_format: str = "qcow2") -> tuple[float, dict]:
-        """curl sends the whole file as one PATCH (streamed from disk)."""
+    def single_patch(
+        self, path: Path, size: int, meter: Meter | None, disk_format: str = "qcow2"
+    ) -> tuple[float, dict]:
+        """curl sends the whole file as one PATCH (streamed from disk); ``meter`` None: not a
+        timed transfer (the cloud leg's staging)."""
         url = self.create(size, disk_format)
         cmd = ["curl", "-sS", "-T", str(path), "-X", "PATCH", "-H", "Expect:"]
         for name, value in {
@@ -259,9 +265,13 @@ class Portal:
         }.items():
             cmd += ["-H", f"{name}: {value}"]
         cmd += ["-D", "-", "-o", "/dev/null", url]
+        if meter:
+            meter.start()
         started = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=on_uploader_cpus)  # noqa: PLW1509
         elapsed = time.perf_counter() - started
+        if meter:
+            meter.stop()
         headers = dict(line.split(": ", 1) for line in out.stdout.splitlines() if ": " in line)
         if " 204" not in out.stdout.splitlines()[0]:
             raise RuntimeError(f"curl PATCH failed: {out.stdout} {out.stderr}")
@@ -286,89 +296,40 @@ REPORTED_KIB = Path("/sys/module/page_reporting/parameters/reported_kib")
 QUIET = {"seconds": 3.0}  # --settle-quiet
 
 
-def reported_mib() -> int:
-    """MiB of free memory handed back to the host so far (0 where the VM does not)."""
+def reported_kib() -> int:
+    """KiB of free memory handed back to the host so far (0 where the VM does not)."""
     try:
-        return int(REPORTED_KIB.read_text()) // 1024
+        return int(REPORTED_KIB.read_text())
     except (OSError, ValueError):
         return 0
 
 
-def settle(quiet: float | None = None, timeout: float = 120.0) -> None:
+def settle(quiet: float | None = None, timeout: float = 120.0) -> bool:
     """Before a timed transfer: put earlier writes on disk, and let the VM hand the memory
-    they freed back to its host.
+    they freed back to its host; False when the counter still moved after ``timeout``.
 
     On this project's VMs, free memory is reported to the host in bursts about 2 s apart
-    (a 2 GiB delete takes about 8 s), and writing 1 GiB into memory not yet reported takes
-    the kernel 0.2 s, against 1.5-2.2 s once it is (``dd``). A transfer started right after
-    a delete (of the image before it, or of the staged file) ran fast while that memory
-    lasted, so which transfer won depended on the one before it: the worker, which starts
-    after its file is staged, lost to curl, which started after the worker's deletes. So
-    every transfer starts in the VM's steady state: the counter unchanged for ``quiet``
+    (a 2 GiB delete takes about 8 s), and writing 1 GiB into memory not yet reported took
+    the kernel 0.15-0.20 s, against 1.5-2.6 s once it was (``dd``). A transfer started
+    right after a delete (of the image before it, or of the staged file) ran fast while that
+    memory lasted, so which transfer won depended on the one before it: the worker, which
+    starts after its file is staged, lost to curl, which started after the worker's deletes.
+    So every transfer starts in the VM's steady state: the counter unchanged for ``quiet``
     seconds (longer than the gap between bursts). Without the counter (no such VM), only
     the sync."""
     quiet = QUIET["seconds"] if quiet is None else quiet
-    started = time.monotonic()
     os.sync()
     if not REPORTED_KIB.exists():
-        return
-    last, since = reported_mib(), time.monotonic()
+        return True
+    started = time.monotonic()
+    last, since = reported_kib(), started
     while time.monotonic() - started < timeout:
         time.sleep(0.25)
-        if (now := reported_mib()) != last:
+        if (now := reported_kib()) != last:
             last, since = now, time.monotonic()
         elif time.monotonic() - since >= quiet:
-            return
-
-
-def cloud_leg(portal: Portal, conn: Connection, path: Path, size: int) -> tuple[float, int]:
-    """Stage the file (one PATCH), let the worker send it; seconds from claim to done, and
-    the MiB the VM handed back meanwhile (as ``settled``).
-
-    The worker is stopped (SIGSTOP) while the file is staged and until ``settle`` is
-    done, so its transfer starts in the same state of disk and memory as the others."""
-    portal.worker.send_signal(signal.SIGSTOP)
-    try:
-        _, headers = portal.single_patch(path, size, disk_format="raw")
-        settle()
-        before = reported_mib()
-    finally:
-        portal.worker.send_signal(signal.SIGCONT)
-    job_id = int(headers["Imsportal-Job"].rstrip("/").rsplit("/", 1)[1])
-    deadline = time.monotonic() + 3600
-    while time.monotonic() < deadline:
-        job = portal.job(job_id)
-        if job["status"] in ("success", "failed", "cancelled", "timed_out"):
-            break
-        time.sleep(0.2)
-    if job["status"] != "success":
-        raise RuntimeError(f"upload job {job_id} ended {job['status']}: {job['last_error']}")
-    reported = reported_mib() - before
-    conn.image.delete_image(job["image_id"])
-    return iso_seconds(job["finished_at"]) - iso_seconds(job["started_at"]), reported
-
-
-def curl_cloud(conn: Connection, token: str, path: Path) -> float:
-    image = conn.image.create_image(name="bench-curl", disk_format="raw", container_format="bare")
-    url = f"{conn.image.root}/v2/images/{image.id}/file"
-    cmd = ["curl", "-sS", "-T", str(path), "-X", "PUT", "-H", "Expect:"]
-    cmd += ["-H", "Content-Type: application/octet-stream", "-H", f"X-Auth-Token: {token}"]
-    cmd += ["-o", "/dev/null", "-w", "%{http_code}", url]
-    started = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=on_uploader_cpus)  # noqa: PLW1509
-    elapsed = time.perf_counter() - started
-    conn.image.delete_image(image.id)
-    if out.stdout.strip() != "204":
-        raise RuntimeError(f"curl upload answered {out.stdout}: {out.stderr[-500:]}")
-    return elapsed
-
-
-def settled(transfer: Callable[[], float]) -> tuple[float, int]:
-    """``transfer``'s seconds, started after ``settle``, and the MiB of memory the VM handed
-    back to its host while it ran (little, when it started settled)."""
-    settle()
-    before = reported_mib()
-    return transfer(), reported_mib() - before
+            return True
+    return False
 
 
 def cpu_seconds(proc: psutil.Process) -> float:
@@ -380,6 +341,69 @@ def cpu_seconds(proc: psutil.Process) -> float:
     return total
 
 
+class Meter:
+    """What one timed transfer cost: ``start`` settles (``settle``) then reads the counters,
+    ``stop`` reads them again. Each transfer calls both right around its timed part."""
+
+    def __init__(self, cpus: dict[str, psutil.Process]):
+        self.cpus = cpus
+        self.settled = False
+        self.handed_back_mib = 0.0  # memory the VM handed back to its host meanwhile
+        self.cpu: dict[str, float] = {}  # CPU seconds of each of ``cpus`` meanwhile
+
+    def start(self) -> None:
+        self.settled = settle()
+        self._kib = reported_kib()
+        self._cpu = {who: cpu_seconds(proc) for who, proc in self.cpus.items()}
+
+    def stop(self) -> None:
+        self.handed_back_mib = (reported_kib() - self._kib) / 1024
+        self.cpu = {who: cpu_seconds(proc) - self._cpu[who] for who, proc in self.cpus.items()}
+
+
+def cloud_leg(portal: Portal, conn: Connection, path: Path, size: int, meter: Meter) -> float:
+    """Stage the file (one PATCH), let the worker send it; seconds from claim to done (the
+    worker's create, send and verify: curl's image is created before its clock starts).
+
+    The worker is stopped (SIGSTOP) while the file is staged and until ``meter`` has started
+    (settled), so its transfer starts in the same state of disk and memory as the others."""
+    portal.worker.send_signal(signal.SIGSTOP)
+    try:
+        _, headers = portal.single_patch(path, size, None, disk_format="raw")
+        meter.start()
+    finally:
+        portal.worker.send_signal(signal.SIGCONT)
+    job_id = int(headers["Imsportal-Job"].rstrip("/").rsplit("/", 1)[1])
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        job = portal.job(job_id)
+        if job["status"] in ("success", "failed", "cancelled", "timed_out"):
+            break
+        time.sleep(0.2)
+    meter.stop()
+    if job["status"] != "success":
+        raise RuntimeError(f"upload job {job_id} ended {job['status']}: {job['last_error']}")
+    conn.image.delete_image(job["image_id"])
+    return iso_seconds(job["finished_at"]) - iso_seconds(job["started_at"])
+
+
+def curl_cloud(conn: Connection, token: str, path: Path, meter: Meter) -> float:
+    image = conn.image.create_image(name="bench-curl", disk_format="raw", container_format="bare")
+    url = f"{conn.image.root}/v2/images/{image.id}/file"
+    cmd = ["curl", "-sS", "-T", str(path), "-X", "PUT", "-H", "Expect:"]
+    cmd += ["-H", "Content-Type: application/octet-stream", "-H", f"X-Auth-Token: {token}"]
+    cmd += ["-o", "/dev/null", "-w", "%{http_code}", url]
+    meter.start()
+    started = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=on_uploader_cpus)  # noqa: PLW1509
+    elapsed = time.perf_counter() - started
+    meter.stop()
+    conn.image.delete_image(image.id)
+    if out.stdout.strip() != "204":
+        raise RuntimeError(f"curl upload answered {out.stdout}: {out.stderr[-500:]}")
+    return elapsed
+
+
 def one_round(
     portal: Portal,
     conn: Connection,
@@ -387,23 +411,21 @@ def one_round(
     size: int,
     reverse: bool,
     cpus: dict[str, psutil.Process],
-) -> dict[str, tuple[float, int, dict[str, float]]]:
-    """Each of the four transfers of ``path``, one after the other, as ``settled`` returns
-    it, with the CPU seconds each of ``cpus`` used meanwhile; ``reverse`` runs them in the
-    opposite order, so that none always follows the same one."""
+) -> dict[str, tuple[float, Meter]]:
+    """Each of the four transfers of ``path``, one after the other: its seconds and its
+    ``Meter``; ``reverse`` runs them in the opposite order, so that none always follows the
+    same one."""
     token = conn.auth.get_token()
-    transfers = {
-        "browser_chunked": lambda: settled(lambda: portal.chunked(path, size)),
-        "browser_single_patch": lambda: settled(lambda: portal.single_patch(path, size)[0]),
-        "cloud_worker": lambda: cloud_leg(portal, conn, path, size),  # settles after staging
-        "cloud_curl": lambda: settled(lambda: curl_cloud(conn, token, path)),
+    transfers: dict[str, Callable[[Meter], float]] = {
+        "browser_chunked": lambda m: portal.chunked(path, size, m),
+        "browser_single_patch": lambda m: portal.single_patch(path, size, m)[0],
+        "cloud_worker": lambda m: cloud_leg(portal, conn, path, size, m),
+        "cloud_curl": lambda m: curl_cloud(conn, token, path, m),
     }
     done = {}
     for name in reversed(transfers) if reverse else transfers:
-        before = {who: cpu_seconds(proc) for who, proc in cpus.items()}
-        seconds, reported = transfers[name]()
-        used = {who: cpu_seconds(proc) - before[who] for who, proc in cpus.items()}
-        done[name] = (seconds, reported, used)
+        meter = Meter(cpus)
+        done[name] = (transfers[name](meter), meter)
     return done
 
 
@@ -458,16 +480,18 @@ def main() -> None:
             make_file(path, size)
             mib = size / MiB
             runs: dict[str, list[float]] = {}
-            reported: dict[str, list[int]] = {}
+            handed_back: dict[str, list[float]] = {}
             cpu: dict[str, dict[str, list[float]]] = {}
+            unsettled = 0
             # Rounds alternate the order of the four transfers; the best of each is compared
             # (the noise of a shared machine only ever slows a transfer down).
             for n in range(args.rounds):
                 done = one_round(portal, conn, path, size, n % 2, cpus)
-                for name, (seconds, mib_reported, used) in done.items():
+                for name, (seconds, meter) in done.items():
                     runs.setdefault(name, []).append(mib / seconds)
-                    reported.setdefault(name, []).append(mib_reported)
-                    for who, cpu_s in used.items():
+                    handed_back.setdefault(name, []).append(round(meter.handed_back_mib))
+                    unsettled += not meter.settled
+                    for who, cpu_s in meter.cpu.items():
                         cpu.setdefault(name, {}).setdefault(who, []).append(cpu_s / (mib / 1024))
             rows.append(
                 {
@@ -475,7 +499,8 @@ def main() -> None:
                     **{name: max(rates) for name, rates in runs.items()},
                     "median": {name: statistics.median(rates) for name, rates in runs.items()},
                     "all_runs_mib_s": {k: [round(r, 1) for r in v] for k, v in runs.items()},
-                    "host_took_back_mib": reported,
+                    "handed_back_mib": handed_back,
+                    "unsettled_starts": unsettled,
                     "cpu_s_per_gib": {
                         name: {who: round(statistics.median(v), 2) for who, v in by.items()}
                         for name, by in cpu.items()
@@ -512,11 +537,15 @@ def main() -> None:
                 f"{(rows[-1]['worker_hwm'] - rows[0]['worker_hwm']) / MiB:.1f} MiB"
             )
         if REPORTED_KIB.exists():
-            most = max(max(v) for r in rows for v in r["host_took_back_mib"].values())
-            print(
-                f"memory the VM handed back to its host during a timed transfer: at most {most} "
-                "MiB (each started after settle)"
-            )
+            print("\nmemory handed back to the host during a timed transfer, most in a round:")
+            for r in rows:
+                most = {name: max(v) for name, v in r["handed_back_mib"].items()}
+                print(
+                    f"- {_label(r['size'])}: browser leg {most['browser_chunked']}, one PATCH "
+                    f"{most['browser_single_patch']}, cloud leg {most['cloud_worker']}, curl -T "
+                    f"{most['cloud_curl']} MiB; transfers whose settle timed out: "
+                    f"{r['unsettled_starts']}"
+                )
     finally:
         if portal:
             portal.stop()
