@@ -235,8 +235,8 @@ class Portal:
         them (``_Browser``). By default the file is declared qcow2 and refused at the end
         (no job is queued)."""
         url = self.create(size, disk_format)
+        meter.start()  # settling can outlast gunicorn's keep-alive: connect after it
         browser = _Browser(url)
-        meter.start()
         started = time.perf_counter()
         try:
             with path.open("rb") as f:
