@@ -429,6 +429,12 @@ def one_round(
     return done
 
 
+LEGS = {  # each leg, and its baseline
+    "browser leg / one PATCH": ("browser_chunked", "browser_single_patch"),
+    "cloud leg / curl -T": ("cloud_worker", "cloud_curl"),
+}
+
+
 def _label(size: int) -> str:
     return f"{size / 1024**3:g} GiB" if size >= 1024**3 else f"{size / MiB:g} MiB"
 
@@ -499,6 +505,12 @@ def main() -> None:
                     **{name: max(rates) for name, rates in runs.items()},
                     "median": {name: statistics.median(rates) for name, rates in runs.items()},
                     "all_runs_mib_s": {k: [round(r, 1) for r in v] for k, v in runs.items()},
+                    # A leg's two transfers in one round run back to back, in the same state of
+                    # the machine: their ratio, round by round, cancels what drifts in a run.
+                    "round_by_round": {
+                        leg: [a / b for a, b in zip(runs[one], runs[base], strict=True)]
+                        for leg, (one, base) in LEGS.items()
+                    },
                     "handed_back_mib": handed_back,
                     "unsettled_starts": unsettled,
                     "cpu_s_per_gib": {
@@ -523,6 +535,13 @@ def main() -> None:
             print(_table_row(f"{label}, best", r, rss))
             print(_table_row(f"{label}, median", r["median"], " |"))
         print()
+        for r in rows:
+            for leg, paired in r["round_by_round"].items():
+                print(
+                    f"{leg}, {_label(r['size'])}, round by round: "
+                    f"{', '.join(f'{x:.2f}' for x in paired)} "
+                    f"(median {statistics.median(paired):.2f})"
+                )
         for r in rows:
             worker, curl = r["cpu_s_per_gib"]["cloud_worker"], r["cpu_s_per_gib"]["cloud_curl"]
             print(

@@ -47,6 +47,16 @@ def test_upload_pipeline_bench_runs_every_transfer_and_prints_the_table():
             assert all(r > 0 for r in rates), line.group(0)
     assert re.search(r"peak RSS growth from the first to the last size: web -?\d", out.stdout)
     for size in ("16 MiB", "32 MiB"):
+        for leg in ("browser leg / one PATCH", "cloud leg / curl -T"):
+            paired = re.search(
+                rf"^{leg}, {size}, round by round: (\d+\.\d\d), (\d+\.\d\d) "
+                r"\(median (\d+\.\d\d)\)$",
+                out.stdout,
+                re.M,
+            )
+            assert paired, out.stdout[-3000:]
+            assert all(float(v) > 0 for v in paired.groups()), paired.group(0)
+    for size in ("16 MiB", "32 MiB"):
         cpu = re.search(
             rf"^CPU seconds per GiB sent \(median\), {size}: cloud leg, worker (\d+\.\d+) and "
             r"local cloud (\d+\.\d+); curl -T, local cloud (\d+\.\d+)$",
