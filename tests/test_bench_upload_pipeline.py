@@ -1,13 +1,14 @@
 """Smoke test of the upload pipeline bench: ``bench/upload_pipeline.py`` with small files runs
 end to end (its own local cloud, gunicorn portal and Celery worker; the page-sized tus PATCHes
 from its plain HTTP client, one curl PATCH, the worker's cloud leg and ``curl -T``) and prints
-its table, best and median rows for each size, and the CPU per GiB of the cloud legs.
+its table, best and median rows for each size, each leg's round-by-round ratios, the CPU per
+GiB of the cloud legs and, on a VM with free page reporting, what it handed back meanwhile.
 
 No throughput is asserted (the figures belong to the bench and the README). The bench exits
 with an error when a transfer fails (a PATCH not answered 204, curl's upload not 204, the
 worker's job not ``success``); here it must exit 0 and print a positive rate for each of the
-four transfers in both rows of both sizes, and a positive CPU figure for the worker and the
-local cloud. About 30 s (a short ``--settle-quiet``).
+four transfers in both rows of both sizes, positive ratios and CPU figures, and no transfer
+whose settle timed out. About 30 s (a short ``--settle-quiet``).
 
 ``settle``, which starts every transfer once the VM's free page reporting is done, is tested
 on its own against a counter file that a thread moves in bursts.
