@@ -47,25 +47,20 @@ def test_upload_pipeline_bench_runs_every_transfer_and_prints_the_table():
             assert len(rates) == 4, line.group(0)
             assert all(r > 0 for r in rates), line.group(0)
     assert re.search(r"peak RSS growth from the first to the last size: web -?\d", out.stdout)
+    number = r"(\d+\.\d+)"
     for size in ("16 MiB", "32 MiB"):
-        for leg in ("browser leg / one PATCH", "cloud leg / curl -T"):
-            paired = re.search(
-                rf"^{leg}, {size}, round by round: (\d+\.\d\d), (\d+\.\d\d) "
-                r"\(median (\d+\.\d\d)\)$",
-                out.stdout,
-                re.M,
-            )
-            assert paired, out.stdout[-3000:]
-            assert all(float(v) > 0 for v in paired.groups()), paired.group(0)
-    for size in ("16 MiB", "32 MiB"):
-        cpu = re.search(
-            rf"^CPU seconds per GiB sent \(median\), {size}: cloud leg, worker (\d+\.\d+) and "
-            r"local cloud (\d+\.\d+); curl -T, local cloud (\d+\.\d+)$",
-            out.stdout,
-            re.M,
+        lines = [
+            rf"^{leg}, {size}, round by round: {number}, {number} \(median {number}\)$"
+            for leg in ("browser leg / one PATCH", "cloud leg / curl -T")
+        ]
+        lines.append(
+            rf"^CPU seconds per GiB sent \(median\), {size}: cloud leg, worker {number} and "
+            rf"local cloud {number}; curl -T, local cloud {number}$"
         )
-        assert cpu, out.stdout[-3000:]
-        assert all(float(v) > 0 for v in cpu.groups()), cpu.group(0)
+        for pattern in lines:
+            found = re.search(pattern, out.stdout, re.M)
+            assert found, f"no line {pattern}:\n{out.stdout[-3000:]}"
+            assert all(float(v) > 0 for v in found.groups()), found.group(0)
     if upload_pipeline.REPORTED_KIB.exists():
         for size in ("16 MiB", "32 MiB"):
             handed_back = (
