@@ -69,11 +69,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench.procs import cpu_seconds, tree_sum  # noqa: E402
 from imsportal.cloudapi import Connection  # noqa: E402
 from imsportal.embedded import child_env_defaults, wait_for_port, web_server_args  # noqa: E402
 from tests.localcloud_server import free_port, start_localcloud  # noqa: E402
@@ -424,16 +423,16 @@ class Portal:
 
     def rss_mib(self) -> float:
         """RSS of the gunicorn master and its workers."""
-        return _tree_sum(self.web.pid, lambda p: p.memory_info().rss) / MIB
+        return tree_sum(self.web.pid, lambda p: p.memory_info().rss) / MIB
 
     def thread_count(self) -> int:
-        return int(_tree_sum(self.web.pid, lambda p: p.num_threads()))
+        return int(tree_sum(self.web.pid, lambda p: p.num_threads()))
 
     def cpu_seconds(self) -> float:
-        return _tree_sum(self.web.pid, _cpu_seconds)
+        return tree_sum(self.web.pid, cpu_seconds)
 
     def cloud_cpu_seconds(self) -> float:
-        return _tree_sum(self.cloud.process.pid, _cpu_seconds)
+        return tree_sum(self.cloud.process.pid, cpu_seconds)
 
     def stop(self) -> None:
         if self.web is not None and self.web.poll() is None:
@@ -444,26 +443,6 @@ class Portal:
                 self.web.kill()
         if self.cloud is not None:
             self.cloud.stop()
-
-
-def _cpu_seconds(proc: psutil.Process) -> float:
-    return sum(proc.cpu_times()[:2])  # user + system
-
-
-def _tree_sum(pid: int, measure) -> float:
-    """``measure`` summed over a process and its children (0 for those already gone)."""
-    try:
-        top = psutil.Process(pid)
-        procs = [top, *top.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for proc in procs:
-        try:
-            total += measure(proc)
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def web_args(port: int, workers: int | None) -> list[str]:

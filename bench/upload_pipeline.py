@@ -48,6 +48,7 @@ import requests
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench.procs import cpu_seconds, tree_sum  # noqa: E402
 from bench.upload import (  # noqa: E402
     UPLOADER_CPUS,
     make_file,
@@ -56,6 +57,7 @@ from bench.upload import (  # noqa: E402
     split_cpus,
 )
 from imsportal.cloudapi import Connection  # noqa: E402
+from tests.localcloud_server import free_port, start_localcloud  # noqa: E402
 
 MiB = 1024 * 1024
 CHUNK = 64 * MiB  # the page's default UPLOAD_CHUNK_SIZE; --chunk-mib changes it
@@ -78,12 +80,6 @@ s["_auth_user_hash"] = user.get_session_auth_hash()
 s.create()
 print(s.session_key)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def hwm(pid: int) -> int:
@@ -332,33 +328,27 @@ def settle(quiet: float | None = None, timeout: float = 120.0) -> bool:
     return False
 
 
-def cpu_seconds(proc: psutil.Process) -> float:
-    """User + system CPU of ``proc`` and its children so far."""
-    total = 0.0
-    for each in [proc, *proc.children(recursive=True)]:
-        times = each.cpu_times()
-        total += times.user + times.system
-    return total
-
-
 class Meter:
     """What one timed transfer cost: ``start`` settles (``settle``) then reads the counters,
     ``stop`` reads them again. Each transfer calls both right around its timed part."""
 
-    def __init__(self, cpus: dict[str, psutil.Process]):
+    def __init__(self, cpus: dict[str, int]):
         self.cpus = cpus
         self.settled = False
         self.handed_back_mib = 0.0  # memory the VM handed back to its host meanwhile
-        self.cpu: dict[str, float] = {}  # CPU seconds of each of ``cpus`` meanwhile
+        self.cpu: dict[str, float] = {}  # CPU seconds of each of ``cpus`` (pids) meanwhile
 
     def start(self) -> None:
         self.settled = settle()
         self._kib = reported_kib()
-        self._cpu = {who: cpu_seconds(proc) for who, proc in self.cpus.items()}
+        self._cpu = self._cpu_now()
 
     def stop(self) -> None:
         self.handed_back_mib = (reported_kib() - self._kib) / 1024
-        self.cpu = {who: cpu_seconds(proc) - self._cpu[who] for who, proc in self.cpus.items()}
+        self.cpu = {who: seconds - self._cpu[who] for who, seconds in self._cpu_now().items()}
+
+    def _cpu_now(self) -> dict[str, float]:
+        return {who: tree_sum(pid, cpu_seconds) for who, pid in self.cpus.items()}
 
 
 def cloud_leg(portal: Portal, conn: Connection, path: Path, size: int, meter: Meter) -> float:
@@ -410,7 +400,7 @@ def one_round(
     path: Path,
     size: int,
     reverse: bool,
-    cpus: dict[str, psutil.Process],
+    cpus: dict[str, int],
 ) -> dict[str, tuple[float, Meter]]:
     """Each of the four transfers of ``path``, one after the other: its seconds and its
     ``Meter``; ``reverse`` runs them in the opposite order, so that none always follows the
@@ -440,13 +430,12 @@ def _label(size: int) -> str:
 
 
 def _table_row(label: str, rates: dict, rss: str) -> str:
-    """One Markdown row: both legs and their baselines (MiB/s), their ratios, then ``rss``."""
-    browser, patch = rates["browser_chunked"], rates["browser_single_patch"]
-    worker, curl = rates["cloud_worker"], rates["cloud_curl"]
-    return (
-        f"| {label} | {browser:.1f} MiB/s | {patch:.1f} MiB/s | {browser / patch:.2f} "
-        f"| {worker:.1f} MiB/s | {curl:.1f} MiB/s | {worker / curl:.2f} | {rss} |"
-    )
+    """One Markdown row: each leg and its baseline (MiB/s) and their ratio, then ``rss``."""
+    cells = []
+    for one, base in LEGS.values():
+        cells += [f"{rates[one]:.1f} MiB/s", f"{rates[base]:.1f} MiB/s"]
+        cells.append(f"{rates[one] / rates[base]:.2f}")
+    return f"| {label} | {' | '.join(cells)} | {rss} |"
 
 
 def main() -> None:
@@ -466,18 +455,13 @@ def main() -> None:
     QUIET["seconds"] = args.settle_quiet
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     split_cpus(not args.no_pin)
-    from tests.localcloud_server import start_localcloud
-
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-", dir=args.work))
     cloud = portal = None
     try:
         cloud = start_localcloud(work / "localcloud", LOCALCLOUD_MAX_IMAGE_SIZE=str(64 * 1024**3))
         conn = Connection.from_config(cloud.cloud_config(read_timeout=600.0))
         portal = Portal(work, cloud.auth_url, args.chunk_mib * MiB)
-        cpus = {
-            "worker": psutil.Process(portal.worker.pid),
-            "cloud": psutil.Process(cloud.process.pid),
-        }
+        cpus = {"worker": portal.worker.pid, "cloud": cloud.process.pid}
         if UPLOADER_CPUS:
             os.sched_setaffinity(0, UPLOADER_CPUS)  # this process is the browser now
         rows = []
